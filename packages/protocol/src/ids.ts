@@ -1,0 +1,16 @@
+/**
+ * A one-on-one conversation's id is derived from its two members, so "create on first message"
+ * needs no lookup and two first messages racing each other land in the same conversation.
+ */
+export function directConversationId(userA: string, userB: string): string {
+  return userA < userB ? `d:${userA}:${userB}` : `d:${userB}:${userA}`;
+}
+
+/** The other member of a direct conversation, or undefined if `conversationId` is not direct or `me` is not in it. */
+export function directPeer(conversationId: string, me: string): string | undefined {
+  if (!conversationId.startsWith("d:")) return undefined;
+  const [, a, b] = conversationId.split(":");
+  if (a === me) return b;
+  if (b === me) return a;
+  return undefined;
+}

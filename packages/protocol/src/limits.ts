@@ -1,0 +1,16 @@
+/** Defaults shared by server and client. The server's configuration may override them. */
+export const Limits = {
+  /** Largest WebSocket frame the server accepts before answering `too_large`. */
+  maxFrameBytes: 64 * 1024,
+  /** Largest text body of a message, in characters. */
+  maxTextChars: 16 * 1024,
+  /** Longest client id. */
+  maxClientIdChars: 64,
+  /** Most messages one `pull` or history page returns. */
+  maxPageSize: 500,
+  usernameMin: 3,
+  usernameMax: 32,
+  passwordMin: 8,
+  passwordMax: 256,
+  displayNameMax: 64,
+} as const;
