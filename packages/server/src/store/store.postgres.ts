@@ -1,0 +1,504 @@
+import { randomUUID } from "node:crypto";
+import type { Content } from "@courier/protocol";
+import pg from "pg";
+import { isUniqueViolation, toStoreError } from "./store.postgres.errors.ts";
+import { migrate } from "./store.postgres.migrations.ts";
+import { PostgresWriter } from "./store.postgres.writer.ts";
+import {
+  type AppendResult,
+  type ConversationRow,
+  type CursorMove,
+  type MemberCursor,
+  type NewDevice,
+  type NewMessage,
+  type NewUser,
+  type PendingConversation,
+  type Store,
+  StoreConflictError,
+  type StoredDevice,
+  type StoredMessage,
+  type StoredUser,
+  StoreUnavailableError,
+} from "./store.ts";
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:port/db`; `?options=-c search_path=x` selects a schema. */
+  url: string;
+  /** Pool size per node. Writes use one connection at a time (group commit); reads the rest. */
+  poolSize?: number;
+  /** Most calls committed in one write transaction. */
+  maxBatch?: number;
+  /** How long an idle writer waits to gather a batch; 0 commits on the next tick. */
+  lingerMs?: number;
+  /** A query (or getting a connection) that takes longer fails as unavailable. */
+  queryTimeoutMs?: number;
+  /** How long `open` keeps retrying while PostgreSQL is not reachable yet (node boot order). */
+  startupTimeoutMs?: number;
+  /** Called for errors of idle pooled connections (they are dropped and replaced). */
+  onIdleError?: (error: Error) => void;
+}
+
+/**
+ * The cluster store: every node of a cluster talks to the same PostgreSQL. The contract is the
+ * Store interface's. Writes go through the group-commit writer; reads go straight to the pool.
+ *
+ * When PostgreSQL goes away, calls reject with StoreUnavailableError (nothing is acked that is not
+ * committed); the pool replaces broken connections on the next call, so the store recovers by
+ * itself when the database is back.
+ */
+export class PostgresStore implements Store {
+  readonly #pool: pg.Pool;
+  readonly #writer: PostgresWriter;
+  #closed = false;
+
+  private constructor(pool: pg.Pool, options: PostgresStoreOptions) {
+    this.#pool = pool;
+    this.#writer = new PostgresWriter(pool, {
+      maxBatch: options.maxBatch ?? 2000,
+      lingerMs: options.lingerMs ?? 0,
+      newId: randomUUID,
+    });
+  }
+
+  /** Connects and migrates the schema (safe from several nodes at once). */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const timeout = options.queryTimeoutMs ?? 10_000;
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: timeout,
+      query_timeout: timeout,
+      keepAlive: true,
+      // bigint columns hold ms timestamps and seqs, well inside 2^53: read them as numbers.
+      // Set per pool, not on the global pg.types, so other users of `pg` are unaffected.
+      types: { getTypeParser: bigintAsNumber },
+    });
+    // An idle connection that dies (server restart) emits here; without a listener that would
+    // crash the process. The pool drops it and connects anew when next needed.
+    pool.on("error", (error) => options.onIdleError?.(error));
+    const deadline = Date.now() + (options.startupTimeoutMs ?? 30_000);
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        const client = await pool.connect();
+        try {
+          await migrate(client);
+        } finally {
+          client.release();
+        }
+        break;
+      } catch (error) {
+        const storeError = toStoreError(error);
+        if (!(storeError instanceof StoreUnavailableError) || Date.now() + delay > deadline) {
+          await pool.end().catch(() => {});
+          throw storeError;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+    return new PostgresStore(pool, options);
+  }
+
+  async #query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
+    if (this.#closed) throw new StoreUnavailableError("store is closed");
+    try {
+      return (await this.#pool.query<R>(text, values)).rows;
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  // --- accounts and devices ---
+
+  async createUser(user: NewUser): Promise<StoredUser> {
+    const stored: StoredUser = { id: randomUUID(), ...user, createdAt: Date.now() };
+    try {
+      await this.#pool.query(
+        `INSERT INTO users (id, username, display_name, password_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5)`,
+        [stored.id, stored.username, stored.displayName, stored.passwordHash, stored.createdAt],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new StoreConflictError(`username ${user.username} is taken`);
+      }
+      throw toStoreError(error);
+    }
+    return stored;
+  }
+
+  async userById(id: string): Promise<StoredUser | undefined> {
+    const rows = await this.#query<UserRow>(`${selectUser} WHERE id = $1`, [id]);
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async userByName(username: string): Promise<StoredUser | undefined> {
+    const rows = await this.#query<UserRow>(`${selectUser} WHERE username = $1`, [username]);
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async searchUsers(prefix: string, limit: number): Promise<StoredUser[]> {
+    // COLLATE "C": byte order, the same order SQLite gives, whatever the database's locale.
+    const rows = await this.#query<UserRow>(
+      `${selectUser} WHERE username LIKE $1 ESCAPE '\\' ORDER BY username COLLATE "C" LIMIT $2`,
+      [`${prefix.replace(/[\\%_]/g, "\\$&")}%`, limit],
+    );
+    return rows.map(toUser);
+  }
+
+  async setDisplayName(userId: string, displayName: string): Promise<void> {
+    await this.#query("UPDATE users SET display_name = $2 WHERE id = $1", [userId, displayName]);
+  }
+
+  async createDevice(device: NewDevice): Promise<StoredDevice> {
+    const now = Date.now();
+    const stored: StoredDevice = {
+      id: randomUUID(),
+      userId: device.userId,
+      name: device.name,
+      createdAt: now,
+      lastActiveAt: now,
+    };
+    await this.#query(
+      `INSERT INTO devices (id, user_id, name, token_hash, created_at, last_active_at)
+       VALUES ($1, $2, $3, $4, $5, $5)`,
+      [stored.id, stored.userId, stored.name, device.tokenHash, now],
+    );
+    return stored;
+  }
+
+  async deviceByTokenHash(tokenHash: string): Promise<StoredDevice | undefined> {
+    const rows = await this.#query<DeviceRow>(
+      `${selectDevice} WHERE token_hash = $1 AND revoked_at IS NULL`,
+      [tokenHash],
+    );
+    return rows[0] && toDevice(rows[0]);
+  }
+
+  async devicesOf(userId: string): Promise<StoredDevice[]> {
+    const rows = await this.#query<DeviceRow>(
+      `${selectDevice} WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at, id`,
+      [userId],
+    );
+    return rows.map(toDevice);
+  }
+
+  async revokeDevice(userId: string, deviceId: string): Promise<boolean> {
+    const rows = await this.#query<{ id: string }>(
+      `UPDATE devices SET revoked_at = $3
+       WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id`,
+      [deviceId, userId, Date.now()],
+    );
+    return rows.length > 0;
+  }
+
+  async touchDevice(deviceId: string, at: number): Promise<void> {
+    await this.#query(
+      "UPDATE devices SET last_active_at = greatest(last_active_at, $2) WHERE id = $1",
+      [deviceId, at],
+    );
+  }
+
+  // --- conversations ---
+
+  async ensureDirectConversation(
+    conversationId: string,
+    userA: string,
+    userB: string,
+  ): Promise<void> {
+    const now = Date.now();
+    // One statement, so that two nodes racing to create the same conversation both succeed and
+    // neither sees it half-made. Member rows start with updated_at 0: no receipt to report yet.
+    await this.#query(
+      `WITH c AS (
+         INSERT INTO conversations (id, kind, created_at, last_seq, last_ts)
+         VALUES ($1, 'direct', $4, 0, $4)
+         ON CONFLICT (id) DO NOTHING
+       )
+       INSERT INTO members (conversation_id, user_id, delivered, read, updated_at)
+       SELECT $1, u, 0, 0, 0 FROM unnest(ARRAY[$2, $3]::text[]) AS u
+       ON CONFLICT (conversation_id, user_id) DO NOTHING`,
+      [conversationId, userA, userB, now],
+    );
+  }
+
+  async membersOf(conversationId: string): Promise<string[] | undefined> {
+    const rows = await this.#query<{ user_id: string | null }>(
+      `SELECT m.user_id FROM conversations c
+       LEFT JOIN members m ON m.conversation_id = c.id
+       WHERE c.id = $1 ORDER BY m.user_id COLLATE "C"`,
+      [conversationId],
+    );
+    if (rows.length === 0) return undefined;
+    return rows.flatMap((r) => (r.user_id === null ? [] : [r.user_id]));
+  }
+
+  async conversationsOf(userId: string): Promise<ConversationRow[]> {
+    const rows = await this.#query<ConversationQueryRow>(
+      `SELECT c.id, c.kind, c.last_seq, me.delivered, me.read,
+              (SELECT count(*) FROM messages u
+               WHERE u.conversation_id = c.id AND u.seq > me.read AND u.sender_id <> $1)::int
+                AS unread,
+              l.id AS l_id, l.seq AS l_seq, l.sender_id AS l_sender_id,
+              l.sender_device_id AS l_sender_device_id, l.cid AS l_cid, l.ts AS l_ts,
+              l.content AS l_content
+       FROM members me
+       JOIN conversations c ON c.id = me.conversation_id
+       LEFT JOIN messages l ON l.conversation_id = c.id AND l.seq = c.last_seq
+       WHERE me.user_id = $1
+       ORDER BY c.last_ts DESC, c.id COLLATE "C"`,
+      [userId],
+    );
+    if (rows.length === 0) return [];
+    const memberRows = await this.#query<MemberCursorRow>(
+      `SELECT conversation_id, user_id, delivered, read FROM members
+       WHERE conversation_id = ANY($1::text[]) ORDER BY user_id COLLATE "C"`,
+      [rows.map((r) => r.id)],
+    );
+    const byConversation = new Map<string, MemberCursor[]>();
+    for (const m of memberRows) {
+      const list = byConversation.get(m.conversation_id) ?? [];
+      list.push(toMemberCursor(m));
+      byConversation.set(m.conversation_id, list);
+    }
+    return rows.map((r) => {
+      const all = byConversation.get(r.id) ?? [];
+      return {
+        id: r.id,
+        kind: "direct",
+        members: all.map((m) => m.userId),
+        lastSeq: r.last_seq,
+        lastMessage:
+          r.l_id === null
+            ? null
+            : {
+                conversationId: r.id,
+                id: r.l_id,
+                seq: r.l_seq as number,
+                senderId: r.l_sender_id as string,
+                senderDeviceId: r.l_sender_device_id as string,
+                cid: r.l_cid as string,
+                ts: r.l_ts as number,
+                content: JSON.parse(r.l_content as string) as Content,
+              },
+        delivered: r.delivered,
+        read: r.read,
+        unread: r.unread,
+        others: all.filter((m) => m.userId !== userId),
+      };
+    });
+  }
+
+  async contactsOf(userId: string): Promise<string[]> {
+    const rows = await this.#query<{ user_id: string }>(
+      `SELECT DISTINCT o.user_id FROM members me
+       JOIN conversations c ON c.id = me.conversation_id AND c.kind = 'direct'
+       JOIN members o ON o.conversation_id = me.conversation_id AND o.user_id <> me.user_id
+       WHERE me.user_id = $1`,
+      [userId],
+    );
+    return rows.map((r) => r.user_id);
+  }
+
+  // --- messages ---
+
+  appendMessage(message: NewMessage): Promise<AppendResult> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError("store is closed"));
+    return this.#writer.append(message);
+  }
+
+  async messagesAfter(
+    conversationId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    const rows = await this.#query<MessageRow>(
+      `${selectMessage} WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [conversationId, afterSeq, limit],
+    );
+    return rows.map(toMessage);
+  }
+
+  async messagesBefore(
+    conversationId: string,
+    beforeSeq: number,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    const rows = await this.#query<MessageRow>(
+      `SELECT * FROM (${selectMessage} WHERE conversation_id = $1 AND seq < $2
+                      ORDER BY seq DESC LIMIT $3) newest
+       ORDER BY seq`,
+      [conversationId, beforeSeq, limit],
+    );
+    return rows.map(toMessage);
+  }
+
+  // --- cursors and receipts ---
+
+  moveCursors(moves: CursorMove[]): Promise<MemberCursor[]> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError("store is closed"));
+    return this.#writer.moveCursors(moves);
+  }
+
+  async pendingFor(userId: string, deviceId: string): Promise<PendingConversation[]> {
+    const rows = await this.#query<{ id: string; delivered: number; last_seq: number }>(
+      `SELECT c.id, coalesce(dc.delivered, 0) AS delivered, c.last_seq
+       FROM members me
+       JOIN conversations c ON c.id = me.conversation_id
+       LEFT JOIN device_cursors dc ON dc.conversation_id = c.id AND dc.device_id = $2
+       WHERE me.user_id = $1 AND c.last_seq > coalesce(dc.delivered, 0)
+       ORDER BY c.id COLLATE "C"`,
+      [userId, deviceId],
+    );
+    return rows.map((r) => ({ conversationId: r.id, delivered: r.delivered, lastSeq: r.last_seq }));
+  }
+
+  async receiptsSince(userId: string, since: number): Promise<MemberCursor[]> {
+    const rows = await this.#query<MemberCursorRow>(
+      `SELECT o.conversation_id, o.user_id, o.delivered, o.read
+       FROM members me
+       JOIN members o ON o.conversation_id = me.conversation_id AND o.user_id <> me.user_id
+       WHERE me.user_id = $1 AND o.updated_at >= $2
+       ORDER BY o.conversation_id COLLATE "C", o.user_id COLLATE "C"`,
+      [userId, since],
+    );
+    return rows.map(toMemberCursor);
+  }
+
+  // --- retention ---
+
+  async pruneDelivered(conversationId: string): Promise<number> {
+    // A message goes once every active device of every member, except the device that sent it,
+    // has a delivered cursor at or past it. sent_cids keeps its idempotency row.
+    const rows = await this.#query<{ n: number }>(
+      `WITH gone AS (
+         DELETE FROM messages m
+         WHERE m.conversation_id = $1
+           AND NOT EXISTS (
+             SELECT 1 FROM members mb
+             JOIN devices d ON d.user_id = mb.user_id AND d.revoked_at IS NULL
+             LEFT JOIN device_cursors dc ON dc.conversation_id = mb.conversation_id
+                                        AND dc.device_id = d.id
+             WHERE mb.conversation_id = m.conversation_id
+               AND d.id <> m.sender_device_id
+               AND coalesce(dc.delivered, 0) < m.seq)
+         RETURNING 1
+       )
+       SELECT count(*)::int AS n FROM gone`,
+      [conversationId],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#writer.close();
+    this.#closed = true;
+    await this.#pool.end();
+  }
+}
+
+/** pg's type-parser hook: int8 (OID 20) as a JS number; everything else as pg parses it. */
+function bigintAsNumber(oid: number, format?: "text" | "binary"): (value: string) => unknown {
+  if (oid === 20) return Number;
+  // The overloads of getTypeParser differ only in format; text is all this pool uses.
+  return pg.types.getTypeParser(oid, format === "binary" ? "binary" : "text") as (
+    value: string,
+  ) => unknown;
+}
+
+const selectUser = "SELECT id, username, display_name, password_hash, created_at FROM users";
+const selectDevice = "SELECT id, user_id, name, created_at, last_active_at FROM devices";
+const selectMessage = `SELECT conversation_id, id, seq, sender_id, sender_device_id, cid, ts, content
+  FROM messages`;
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  created_at: number;
+}
+
+function toUser(r: UserRow): StoredUser {
+  return {
+    id: r.id,
+    username: r.username,
+    displayName: r.display_name,
+    passwordHash: r.password_hash,
+    createdAt: r.created_at,
+  };
+}
+
+interface DeviceRow {
+  id: string;
+  user_id: string;
+  name: string;
+  created_at: number;
+  last_active_at: number;
+}
+
+function toDevice(r: DeviceRow): StoredDevice {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    name: r.name,
+    createdAt: r.created_at,
+    lastActiveAt: r.last_active_at,
+  };
+}
+
+interface MessageRow {
+  conversation_id: string;
+  id: string;
+  seq: number;
+  sender_id: string;
+  sender_device_id: string;
+  cid: string;
+  ts: number;
+  content: string;
+}
+
+function toMessage(r: MessageRow): StoredMessage {
+  return {
+    conversationId: r.conversation_id,
+    id: r.id,
+    seq: r.seq,
+    senderId: r.sender_id,
+    senderDeviceId: r.sender_device_id,
+    cid: r.cid,
+    ts: r.ts,
+    content: JSON.parse(r.content) as Content,
+  };
+}
+
+interface MemberCursorRow {
+  conversation_id: string;
+  user_id: string;
+  delivered: number;
+  read: number;
+}
+
+function toMemberCursor(r: MemberCursorRow): MemberCursor {
+  return {
+    conversationId: r.conversation_id,
+    userId: r.user_id,
+    delivered: r.delivered,
+    read: r.read,
+  };
+}
+
+interface ConversationQueryRow {
+  id: string;
+  kind: string;
+  last_seq: number;
+  delivered: number;
+  read: number;
+  unread: number;
+  l_id: string | null;
+  l_seq: number | null;
+  l_sender_id: string | null;
+  l_sender_device_id: string | null;
+  l_cid: string | null;
+  l_ts: number | null;
+  l_content: string | null;
+}
