@@ -7,6 +7,8 @@ export const ErrorCode = {
   badJson: "bad_json",
   /** A frame's fields did not match the schema for its type. */
   badFrame: "bad_frame",
+  /** A REST request body or query did not match its schema. */
+  badRequest: "bad_request",
   /** The frame's `t` is not a type this server knows. */
   unknownType: "unknown_type",
   /** The frame exceeded the size limit (64 KiB by default). */

@@ -29,7 +29,7 @@ export interface Bus {
  * `sent` instead of `msg`); `onlyDevice` targets one.
  */
 export interface BusEvent {
-  frame: ServerFrame;
+  frame?: ServerFrame;
   exceptDevice?: string;
   onlyDevice?: string;
   /** Control events: a device was revoked and its connections must close. */

@@ -1,0 +1,106 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Express } from "express";
+import pino, { type Logger } from "pino";
+import { openBus, openStore } from "./backends.ts";
+import type { Config } from "./config.ts";
+import type { DeliveryContext } from "./delivery/context.ts";
+import { Delivery } from "./delivery/delivery.ts";
+import { Membership } from "./delivery/membership.ts";
+import { Gateway } from "./gateway/gateway.ts";
+import { createHttpApp } from "./http/http.ts";
+import { createMetrics } from "./http/metrics.ts";
+import type { Bus } from "./routing/bus.ts";
+import { Presence } from "./routing/presence.ts";
+import { Router } from "./routing/router.ts";
+import type { Store, StoredMessage } from "./store/store.ts";
+
+export interface Courier {
+  /** e.g. http://127.0.0.1:41234 */
+  url: string;
+  port: number;
+  store: Store;
+  bus: Bus;
+  log: Logger;
+  /** Closes connections (1001), stops listening, flushes and closes the store and bus. */
+  close(): Promise<void>;
+}
+
+export interface CourierOptions {
+  /** Mount extra HTTP routes (web app, push, media) before the error handler. */
+  extendHttp?: (app: Express, parts: { store: Store; bus: Bus; log: Logger }) => void;
+  /** Called for every newly stored message with its conversation's members. */
+  onStored?: (message: StoredMessage, members: string[]) => void;
+  /** Replace the backends chosen from the config (tests use this to inject faults). */
+  store?: Store;
+  bus?: Bus;
+}
+
+/** Builds and starts one Courier node: store, bus, HTTP API and WebSocket gateway. */
+export async function createCourier(
+  config: Config,
+  options: CourierOptions = {},
+): Promise<Courier> {
+  const log = pino({ level: config.logLevel, base: { node: process.pid } });
+  const store = options.store ?? (await openStore(config));
+  const bus = options.bus ?? (await openBus(config));
+  const metrics = createMetrics();
+  const membership = new Membership(store);
+  const presence = new Presence(bus, store, log);
+  const router = new Router(bus, (userId, online) => presence.changed(userId, online));
+  presence.bind(router);
+  const ctx: DeliveryContext = {
+    config,
+    store,
+    router,
+    membership,
+    metrics,
+    log,
+    ...(options.onStored ? { onStored: options.onStored } : {}),
+  };
+  const gateway = new Gateway(ctx, new Delivery(ctx));
+  const app = createHttpApp({
+    config,
+    store,
+    bus,
+    membership,
+    metrics,
+    log,
+    extend: (express) => options.extendHttp?.(express, { store, bus, log }),
+  });
+  const server = createServer(app);
+  gateway.attach(server);
+  await listen(server, config.port, config.host);
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  log.info({ port, retention: config.retention }, "courier listening");
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    store,
+    bus,
+    log,
+    close() {
+      closing ??= (async () => {
+        gateway.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await bus.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ port, host, backlog: 4096 }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}

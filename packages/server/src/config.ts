@@ -1,0 +1,70 @@
+import path from "node:path";
+import { Limits } from "@courier/protocol";
+
+/** Everything Courier can be told, all from environment variables, all optional (see README). */
+export interface Config {
+  port: number;
+  host: string;
+  /** Where the embedded database, keys and media live. */
+  dataDir: string;
+  /** `history` keeps messages; `relay` deletes each once every recipient device has acked it. */
+  retention: "history" | "relay";
+  /** PostgreSQL URL: switches the store from embedded SQLite to PostgreSQL. */
+  databaseUrl: string | undefined;
+  /** NATS URL: switches the bus from in-process to NATS. */
+  natsUrl: string | undefined;
+  /** Largest WebSocket frame answered normally; larger ones get `too_large`. */
+  maxFrameBytes: number;
+  /** Hard transport limit: a message larger than this closes the connection (1009). */
+  maxMessageBytes: number;
+  /** Frames a connection may send per second (token bucket), and the burst it may save up. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  /** Bytes queued to one socket before it counts as a slow consumer and is dropped. */
+  maxBufferedBytes: number;
+  heartbeatIntervalMs: number;
+  authTimeoutMs: number;
+  /** argon2id cost. The defaults follow OWASP's recommendation (19 MiB, 2 passes). */
+  argon2MemoryKib: number;
+  argon2TimeCost: number;
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function intFrom(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+export function configFromEnv(env: Env = process.env): Config {
+  const retention = env.COURIER_RETENTION ?? "history";
+  if (retention !== "history" && retention !== "relay") {
+    throw new Error(
+      `COURIER_RETENTION must be "history" or "relay", got ${JSON.stringify(retention)}`,
+    );
+  }
+  return {
+    port: intFrom(env, "PORT", 3000),
+    host: env.HOST ?? "0.0.0.0",
+    dataDir: path.resolve(env.COURIER_DATA_DIR ?? "data"),
+    retention,
+    databaseUrl: env.COURIER_DATABASE_URL || undefined,
+    natsUrl: env.COURIER_NATS_URL || undefined,
+    maxFrameBytes: intFrom(env, "COURIER_MAX_FRAME_BYTES", Limits.maxFrameBytes),
+    maxMessageBytes: intFrom(env, "COURIER_MAX_MESSAGE_BYTES", 1024 * 1024),
+    rateLimitPerSecond: intFrom(env, "COURIER_RATE_LIMIT", 500),
+    rateLimitBurst: intFrom(env, "COURIER_RATE_BURST", 1000),
+    maxBufferedBytes: intFrom(env, "COURIER_MAX_BUFFERED_BYTES", 8 * 1024 * 1024),
+    heartbeatIntervalMs: intFrom(env, "COURIER_HEARTBEAT_MS", 30_000),
+    authTimeoutMs: intFrom(env, "COURIER_AUTH_TIMEOUT_MS", 10_000),
+    argon2MemoryKib: intFrom(env, "COURIER_ARGON2_MEMORY_KIB", 19_456),
+    argon2TimeCost: intFrom(env, "COURIER_ARGON2_TIME_COST", 2),
+    logLevel: env.COURIER_LOG_LEVEL ?? "info",
+  };
+}

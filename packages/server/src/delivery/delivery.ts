@@ -1,0 +1,77 @@
+import type { ClientFrame } from "@courier/protocol";
+import type { Connection } from "../gateway/connection.ts";
+import type { DeliveryContext } from "./context.ts";
+import { CursorBatcher } from "./cursors.ts";
+import { handleSend, isMemberOrReport } from "./send.ts";
+import { handlePull } from "./sync.ts";
+
+/**
+ * Dispatches the frames of authenticated connections. Handlers never throw: each answers its own
+ * failures with an error frame, so one bad frame cannot hurt the connection or the process.
+ */
+export class Delivery {
+  readonly #ctx: DeliveryContext;
+  readonly #cursors: CursorBatcher;
+
+  constructor(ctx: DeliveryContext) {
+    this.#ctx = ctx;
+    this.#cursors = new CursorBatcher(ctx);
+  }
+
+  handle(conn: Connection, frame: ClientFrame): void {
+    const ctx = this.#ctx;
+    const done = (() => {
+      switch (frame.t) {
+        case "send":
+          return handleSend(ctx, conn, frame);
+        case "ack":
+          return this.#moveCursor(conn, frame.conv, frame.seq, undefined);
+        case "read":
+          // Reading a message implies having it.
+          return this.#moveCursor(conn, frame.conv, frame.seq, frame.seq);
+        case "typing":
+          return this.#typing(conn, frame.conv, frame.on);
+        case "pull":
+          return handlePull(ctx, conn, frame);
+        case "ping":
+          conn.send(
+            frame.n === undefined
+              ? { t: "pong", time: Date.now() }
+              : { t: "pong", n: frame.n, time: Date.now() },
+          );
+          return undefined;
+        case "auth":
+          return undefined; // the gateway consumed it; a second one is ignored
+      }
+    })();
+    done?.catch((err: unknown) => ctx.log.error({ err, t: frame.t }, "frame handler failed"));
+  }
+
+  async #moveCursor(
+    conn: Connection,
+    conversationId: string,
+    delivered: number,
+    read: number | undefined,
+  ) {
+    if (!(await isMemberOrReport(this.#ctx, conn, conversationId))) return;
+    this.#cursors.move({
+      conversationId,
+      userId: conn.userId,
+      deviceId: conn.deviceId,
+      delivered,
+      ...(read === undefined ? {} : { read }),
+    });
+  }
+
+  async #typing(conn: Connection, conversationId: string, on: boolean) {
+    const members = await this.#ctx.membership.membersOf(conversationId);
+    if (!members?.includes(conn.userId)) {
+      await isMemberOrReport(this.#ctx, conn, conversationId);
+      return;
+    }
+    const frame = { t: "typing", conv: conversationId, user: conn.userId, on } as const;
+    for (const member of members) {
+      if (member !== conn.userId) this.#ctx.router.toUser(member, { frame });
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import type { MessageFrame, ServerFrame } from "@courier/protocol";
+import type { WebSocket } from "ws";
+import { type Flushable, scheduleFlush } from "./flush.ts";
+
+/**
+ * One client socket and what the server knows about it. Kept small on purpose: an idle
+ * authenticated connection should cost a few kilobytes, most of it the socket itself.
+ *
+ * Frames sent during a tick are batched into one WebSocket message (see flush.ts). While the
+ * connection is syncing, live `msg` frames are held back so that the device receives its backlog
+ * first and then the live messages, in order and without doubles.
+ */
+export class Connection implements Flushable {
+  readonly ws: WebSocket;
+  state: "auth" | "syncing" | "live" | "closed" = "auth";
+  userId = "";
+  deviceId = "";
+  /** Heartbeat: set by any pong or message, cleared by each sweep. */
+  alive = true;
+  /** Rate-limit bucket (see rate-limit.ts). */
+  tokens: number;
+  refilledAt = Date.now();
+  /** Consecutive rate-limited frames; too many and the connection is closed. */
+  violations = 0;
+  /** Live messages held while syncing; null when not syncing. */
+  held: MessageFrame[] | null = null;
+  /** Set when `held` overflowed: the sync must run another pass instead. */
+  heldOverflow = false;
+  /** During sync: the highest seq the sync sent per conversation, to drop held doubles. */
+  syncedUpTo: Map<string, number> | null = null;
+  #queue: ServerFrame[] = [];
+  readonly #maxBufferedBytes: number;
+  readonly #onSlow: (connection: Connection) => void;
+
+  constructor(
+    ws: WebSocket,
+    options: { burst: number; maxBufferedBytes: number; onSlow: (c: Connection) => void },
+  ) {
+    this.ws = ws;
+    this.tokens = options.burst;
+    this.#maxBufferedBytes = options.maxBufferedBytes;
+    this.#onSlow = options.onSlow;
+  }
+
+  /** A method rather than a field read, so that TypeScript does not narrow it across awaits. */
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+
+  /** Queues a frame; it goes out with everything else queued this tick. */
+  send(frame: ServerFrame): void {
+    if (this.state === "closed") return;
+    if (this.#queue.length === 0) scheduleFlush(this);
+    this.#queue.push(frame);
+  }
+
+  /** Delivers a routed frame, holding live messages back while a sync is running. */
+  deliver(frame: ServerFrame): void {
+    if (frame.t === "msg" && this.held !== null) {
+      if (this.held.length >= heldLimit) this.heldOverflow = true;
+      else this.held.push(frame);
+      return;
+    }
+    this.send(frame);
+  }
+
+  flush(): void {
+    const queue = this.#queue;
+    if (queue.length === 0 || this.state === "closed") return;
+    this.#queue = [];
+    this.ws.send(JSON.stringify(queue.length === 1 ? queue[0] : queue));
+    if (this.ws.bufferedAmount > this.#maxBufferedBytes) this.#onSlow(this);
+  }
+
+  /** Resolves once the socket's send buffer is below a quarter of the slow-consumer limit. */
+  async drained(): Promise<void> {
+    while (this.state !== "closed" && this.ws.bufferedAmount > this.#maxBufferedBytes / 4) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === "closed") return;
+    this.flush();
+    this.state = "closed";
+    this.#queue = [];
+    this.held = null;
+    this.ws.close(code, reason);
+    // A peer that never answers the close handshake must not hold the socket open.
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+}
+
+/** Held live messages per syncing connection before the sync switches to another pass. */
+const heldLimit = 10_000;

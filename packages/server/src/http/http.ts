@@ -1,0 +1,51 @@
+import { ErrorCode } from "@courier/protocol";
+import express, { type Express } from "express";
+import type { Logger } from "pino";
+import type { Config } from "../config.ts";
+import type { Membership } from "../delivery/membership.ts";
+import type { Bus } from "../routing/bus.ts";
+import type { Store } from "../store/store.ts";
+import { errorHandler, HttpError } from "./errors.ts";
+import type { Metrics } from "./metrics.ts";
+import { accountRoutes } from "./routes.accounts.ts";
+import { conversationRoutes } from "./routes.conversations.ts";
+import { deviceRoutes } from "./routes.devices.ts";
+import { userRoutes } from "./routes.users.ts";
+
+export interface HttpDeps {
+  config: Config;
+  store: Store;
+  bus: Bus;
+  membership: Membership;
+  metrics: Metrics;
+  log: Logger;
+  /** Extra mounts (the web app, push, media) added by their own modules. */
+  extend?: (app: Express) => void;
+}
+
+/** The REST API under /api, health and metrics. */
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use("/api", express.json({ limit: "64kb" }));
+  app.use("/api", accountRoutes(deps.store, deps.bus, deps.config));
+  app.use("/api/devices", deviceRoutes(deps.store, deps.bus));
+  app.use("/api/users", userRoutes(deps.store));
+  app.use("/api/conversations", conversationRoutes(deps.store, deps.bus, deps.membership));
+  app.use("/api", (_req, _res, next) =>
+    next(new HttpError(404, ErrorCode.notFound, "no such endpoint")),
+  );
+  app.get("/healthz", (_req, res) => {
+    deps.bus
+      .ready()
+      .then(() => res.json({ ok: true }))
+      .catch(() => res.status(503).json({ ok: false, code: ErrorCode.unavailable }));
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  deps.extend?.(app);
+  app.use(errorHandler(deps.log));
+  return app;
+}

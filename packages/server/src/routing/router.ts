@@ -1,0 +1,85 @@
+import { CloseCode } from "@courier/protocol";
+import type { Connection } from "../gateway/connection.ts";
+import type { Bus, BusEvent } from "./bus.ts";
+
+interface LocalUser {
+  connections: Connection[];
+  unsubscribe: () => void;
+}
+
+/**
+ * Who is connected to this node, and the way out to everyone else. Routing always goes through
+ * the bus: in a single process the memory bus calls straight back into `#deliverLocal`, in a
+ * cluster NATS carries the event to whichever node holds the user.
+ */
+export class Router {
+  readonly #bus: Bus;
+  readonly #local = new Map<string, LocalUser>();
+  readonly #onPresence: (userId: string, online: boolean) => void;
+
+  constructor(bus: Bus, onPresence: (userId: string, online: boolean) => void) {
+    this.#bus = bus;
+    this.#onPresence = onPresence;
+  }
+
+  /** Registers an authenticated connection; the user's events start reaching it now. */
+  attach(connection: Connection): void {
+    const userId = connection.userId;
+    let user = this.#local.get(userId);
+    if (!user) {
+      const unsubscribe = this.#bus.subscribe(userId, (event) => this.#deliverLocal(userId, event));
+      user = { connections: [], unsubscribe };
+      this.#local.set(userId, user);
+      this.#onPresence(userId, true);
+    }
+    user.connections.push(connection);
+  }
+
+  detach(connection: Connection): void {
+    const user = this.#local.get(connection.userId);
+    if (!user) return;
+    const index = user.connections.indexOf(connection);
+    if (index === -1) return;
+    user.connections.splice(index, 1);
+    if (user.connections.length === 0) {
+      user.unsubscribe();
+      this.#local.delete(connection.userId);
+      this.#onPresence(connection.userId, false);
+    }
+  }
+
+  /** Sends an event to every device of the user, wherever it is connected. */
+  toUser(userId: string, event: BusEvent): void {
+    this.#bus.publish(userId, event);
+  }
+
+  /** Whether the user has a connection on this node. */
+  hasLocal(userId: string): boolean {
+    return this.#local.has(userId);
+  }
+
+  /** The device ids the user has connected to this node. */
+  localDevices(userId: string): string[] {
+    return this.#local.get(userId)?.connections.map((c) => c.deviceId) ?? [];
+  }
+
+  get connectedUsers(): number {
+    return this.#local.size;
+  }
+
+  #deliverLocal(userId: string, event: BusEvent): void {
+    const user = this.#local.get(userId);
+    if (!user) return;
+    // Copy: closing a connection detaches it from this very list.
+    for (const connection of [...user.connections]) {
+      if (event.revokeDevice === connection.deviceId) {
+        connection.close(CloseCode.revoked, "device revoked");
+        continue;
+      }
+      if (!event.frame) continue;
+      if (event.onlyDevice !== undefined && event.onlyDevice !== connection.deviceId) continue;
+      if (event.exceptDevice === connection.deviceId) continue;
+      connection.deliver(event.frame);
+    }
+  }
+}
