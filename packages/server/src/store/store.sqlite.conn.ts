@@ -1,0 +1,97 @@
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+
+/**
+ * One SQLite connection with a prepared-statement cache. The worker holds the only writing
+ * connection; the main thread holds a query-only one for reads (see store.sqlite.ts for why).
+ */
+export class Conn {
+  readonly db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(path: string, options: { readOnly: boolean }) {
+    // timeout: how long a statement waits on a lock. The worker is the only writer, so a wait
+    // only happens around WAL recovery or a checkpoint; a short bound keeps a stuck file from
+    // freezing the thread.
+    this.db = new DatabaseSync(path, { timeout: 2000 });
+    // WAL: readers never block the writer and a commit appends to one file.
+    // synchronous=FULL: the WAL is fsynced at every commit, so a resolved write survives power
+    // loss (NORMAL would only survive a process crash, which is not enough to ack a message).
+    this.db.exec("PRAGMA journal_mode = WAL");
+    this.db.exec("PRAGMA synchronous = FULL");
+    this.db.exec("PRAGMA foreign_keys = ON");
+    if (options.readOnly) this.db.exec("PRAGMA query_only = ON");
+  }
+
+  /** The prepared statement for `sql`, prepared once per connection. */
+  q(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `fn` in one read transaction (one snapshot) unless a transaction is already open. */
+  snapshot<T>(fn: () => T): T {
+    if (this.db.isTransaction) return fn();
+    this.q("BEGIN").run();
+    try {
+      return fn();
+    } finally {
+      this.q("COMMIT").run();
+    }
+  }
+
+  close(): void {
+    this.#statements.clear();
+    if (this.db.isOpen) this.db.close();
+  }
+}
+
+/** How a failed request is reported across the worker boundary. */
+export type ErrorKind = "unavailable" | "conflict" | "invalid";
+
+export interface WireError {
+  kind: ErrorKind;
+  message: string;
+}
+
+/** Thrown by store operations for input the contract does not cover (e.g. unknown conversation). */
+export class InvalidRequestError extends Error {
+  override name = "InvalidRequestError";
+}
+
+/** Thrown by createUser for a taken username; becomes StoreConflictError on the main thread. */
+export class ConflictError extends Error {
+  override name = "ConflictError";
+}
+
+// SQLite primary result codes that mean "the backend is broken", not "this request is wrong".
+const BACKEND_FAILURES = new Set([
+  5, // BUSY
+  6, // LOCKED
+  7, // NOMEM
+  8, // READONLY
+  10, // IOERR
+  11, // CORRUPT
+  13, // FULL
+  14, // CANTOPEN
+  15, // PROTOCOL
+  26, // NOTADB
+]);
+
+/** Sorts an error thrown by an operation into the three kinds the store distinguishes. */
+export function classify(err: unknown): WireError {
+  if (err instanceof ConflictError) return { kind: "conflict", message: err.message };
+  if (err instanceof InvalidRequestError) return { kind: "invalid", message: err.message };
+  const message = err instanceof Error ? err.message : String(err);
+  const { code, errcode } = (err ?? {}) as { code?: unknown; errcode?: unknown };
+  // node:sqlite reports a closed database or finalized statement as ERR_INVALID_STATE.
+  if (code === "ERR_INVALID_STATE") return { kind: "unavailable", message };
+  if (typeof errcode === "number" && BACKEND_FAILURES.has(errcode & 0xff)) {
+    return { kind: "unavailable", message };
+  }
+  // Constraint failures (e.g. an unknown user id) and plain bugs: this request was wrong.
+  return { kind: "invalid", message };
+}

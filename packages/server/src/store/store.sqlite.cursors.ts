@@ -1,0 +1,96 @@
+import type { Conn } from "./store.sqlite.conn.ts";
+import type { WriteCtx } from "./store.sqlite.ctx.ts";
+import type { CursorMove, MemberCursor, PendingConversation } from "./store.ts";
+
+/** Device and member cursors: receipts are cursor moves, never rows per message. */
+
+/**
+ * Applies the moves in order and returns each member cursor that advanced, once per
+ * (conversation, user), with its final value.
+ *
+ * Since a device cursor only grows, the member cursor (the max over the member's devices) is
+ * max(member cursor, new device value): no scan over the member's devices is needed.
+ *
+ * Moves are clamped to the conversation's last seq, so an ack from the future cannot mark
+ * messages that do not exist yet as delivered (which relay mode would then prune unseen).
+ * A move for a conversation the user is not a member of is ignored.
+ */
+export function moveCursors(w: WriteCtx, moves: CursorMove[]): MemberCursor[] {
+  const device = w.conn.q(
+    `INSERT INTO device_cursors (device_id, conversation_id, delivered_seq, read_seq)
+     SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM members WHERE conversation_id = ?2 AND user_id = ?5)
+     ON CONFLICT (device_id, conversation_id) DO UPDATE SET
+       delivered_seq = max(delivered_seq, excluded.delivered_seq),
+       read_seq = max(read_seq, excluded.read_seq)
+     WHERE excluded.delivered_seq > delivered_seq OR excluded.read_seq > read_seq`,
+  );
+  const member = w.conn.q(
+    `UPDATE members SET delivered_seq = max(delivered_seq, ?3), read_seq = max(read_seq, ?4), updated_at = ?5
+     WHERE conversation_id = ?1 AND user_id = ?2 AND (delivered_seq < ?3 OR read_seq < ?4)
+     RETURNING delivered_seq, read_seq`,
+  );
+  const advanced = new Map<string, MemberCursor>();
+  for (const move of moves) {
+    const last = w.lastSeq(move.conversationId);
+    if (last === undefined) continue;
+    const delivered = clamp(move.delivered, last);
+    const read = clamp(move.read, last);
+    if (delivered === 0 && read === 0) continue;
+    device.run(move.deviceId, move.conversationId, delivered, read, move.userId);
+    const row = member.get(move.conversationId, move.userId, delivered, read, w.now) as
+      | { delivered_seq: number; read_seq: number }
+      | undefined;
+    if (row === undefined) continue;
+    advanced.set(`${move.conversationId}\n${move.userId}`, {
+      conversationId: move.conversationId,
+      userId: move.userId,
+      delivered: row.delivered_seq,
+      read: row.read_seq,
+    });
+  }
+  return [...advanced.values()];
+}
+
+function clamp(seq: number | undefined, last: number): number {
+  if (seq === undefined || !Number.isFinite(seq) || seq < 0) return 0;
+  return Math.min(Math.floor(seq), last);
+}
+
+/** Conversations of the user where this device's delivered cursor is below the last seq. */
+export function pendingFor(c: Conn, userId: string, deviceId: string): PendingConversation[] {
+  const rows = c
+    .q(
+      `SELECT c.id, coalesce(d.delivered_seq, 0) AS delivered, c.last_seq
+       FROM members m
+       JOIN conversations c ON c.id = m.conversation_id
+       LEFT JOIN device_cursors d ON d.device_id = ? AND d.conversation_id = m.conversation_id
+       WHERE m.user_id = ? AND c.last_seq > coalesce(d.delivered_seq, 0)
+       ORDER BY c.id`,
+    )
+    .all(deviceId, userId) as { id: string; delivered: number; last_seq: number }[];
+  return rows.map((r) => ({ conversationId: r.id, delivered: r.delivered, lastSeq: r.last_seq }));
+}
+
+/** Other members' cursors, in the user's conversations, that changed at or after `since`. */
+export function receiptsSince(c: Conn, userId: string, since: number): MemberCursor[] {
+  const rows = c
+    .q(
+      `SELECT other.conversation_id, other.user_id, other.delivered_seq, other.read_seq
+       FROM members me
+       JOIN members other ON other.conversation_id = me.conversation_id AND other.user_id <> me.user_id
+       WHERE me.user_id = ? AND other.updated_at >= ?
+       ORDER BY other.conversation_id, other.user_id`,
+    )
+    .all(userId, since) as {
+    conversation_id: string;
+    user_id: string;
+    delivered_seq: number;
+    read_seq: number;
+  }[];
+  return rows.map((r) => ({
+    conversationId: r.conversation_id,
+    userId: r.user_id,
+    delivered: r.delivered_seq,
+    read: r.read_seq,
+  }));
+}

@@ -1,0 +1,139 @@
+import type { DatabaseSync } from "node:sqlite";
+
+/**
+ * The store's schema as an ordered list of migrations. `store.postgres.ts` mirrors it table for
+ * table (same names, columns and keys) so that both stores answer the contract the same way.
+ *
+ * Dialect notes for the mirror:
+ * - Times are INTEGER milliseconds since the epoch (BIGINT in PostgreSQL).
+ * - `messages.content` is the JSON text of a protocol `Content` (jsonb is fine in PostgreSQL).
+ * - Username order is byte order (SQLite BINARY); PostgreSQL needs `COLLATE "C"` to match.
+ * - WITHOUT ROWID is SQLite-only: it stores the row in the primary-key b-tree, which is what a
+ *   PostgreSQL table with a primary key and the same access pattern gets from its index.
+ *
+ * A migration is never edited once released; a change is a new entry with the next version.
+ */
+export interface Migration {
+  version: number;
+  /** Why this migration exists. */
+  note: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    note: "accounts, devices, conversations, members, cursors, the message log and relay dedupe keys",
+    sql: `
+      CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        username      TEXT NOT NULL UNIQUE,
+        display_name  TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at    INTEGER NOT NULL
+      );
+
+      -- A device is one login of a user; its bearer token is stored only as a hash.
+      -- Revoked devices stay (revoked_at set) so their past cursors keep counting for receipts.
+      CREATE TABLE devices (
+        id             TEXT PRIMARY KEY,
+        user_id        TEXT NOT NULL REFERENCES users(id),
+        name           TEXT NOT NULL,
+        token_hash     TEXT NOT NULL UNIQUE,
+        created_at     INTEGER NOT NULL,
+        last_active_at INTEGER NOT NULL,
+        revoked_at     INTEGER
+      );
+      CREATE INDEX devices_by_user ON devices(user_id, created_at);
+
+      -- last_seq/last_ts summarise the log so that sync and the conversation list never scan it.
+      CREATE TABLE conversations (
+        id         TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL CHECK (kind IN ('direct', 'group')),
+        created_at INTEGER NOT NULL,
+        last_seq   INTEGER NOT NULL DEFAULT 0,
+        last_ts    INTEGER
+      );
+
+      -- Member cursors are the max over the member's devices' cursors; updated_at marks when
+      -- they last advanced (receiptsSince). joined_seq is for groups: history starts after it.
+      CREATE TABLE members (
+        conversation_id TEXT NOT NULL REFERENCES conversations(id),
+        user_id         TEXT NOT NULL REFERENCES users(id),
+        joined_seq      INTEGER NOT NULL DEFAULT 0,
+        delivered_seq   INTEGER NOT NULL DEFAULT 0,
+        read_seq        INTEGER NOT NULL DEFAULT 0,
+        updated_at      INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, user_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX members_by_user ON members(user_id);
+
+      CREATE TABLE device_cursors (
+        device_id       TEXT NOT NULL REFERENCES devices(id),
+        conversation_id TEXT NOT NULL REFERENCES conversations(id),
+        delivered_seq   INTEGER NOT NULL DEFAULT 0,
+        read_seq        INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (device_id, conversation_id)
+      ) WITHOUT ROWID;
+
+      -- The log: one row per message, clustered by (conversation, seq) so that appends go to the
+      -- end of each conversation's range and paging is a range scan. (sender_id, cid) is the
+      -- idempotency key of appendMessage.
+      CREATE TABLE messages (
+        conversation_id  TEXT NOT NULL REFERENCES conversations(id),
+        seq              INTEGER NOT NULL,
+        id               TEXT NOT NULL,
+        sender_id        TEXT NOT NULL,
+        sender_device_id TEXT NOT NULL,
+        cid              TEXT NOT NULL,
+        ts               INTEGER NOT NULL,
+        content          TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, seq),
+        UNIQUE (sender_id, cid)
+      ) WITHOUT ROWID;
+
+      -- Relay mode deletes delivered messages; their idempotency keys move here so that a late
+      -- retry of the same (sender, cid) is still answered as a duplicate.
+      CREATE TABLE sent_cids (
+        sender_id       TEXT NOT NULL,
+        cid             TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        seq             INTEGER NOT NULL,
+        id              TEXT NOT NULL,
+        ts              INTEGER NOT NULL,
+        PRIMARY KEY (sender_id, cid)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+/**
+ * Applies the migrations the database has not seen yet, each in its own transaction, and
+ * records them in `schema_migrations`. Refuses a database from a newer release.
+ */
+export function migrate(db: DatabaseSync, now: number): void {
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+  );
+  const row = db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as {
+    v: number | null;
+  };
+  const current = row.v ?? 0;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new Error(`database schema version ${current} is newer than this release (${latest})`);
+  }
+  const record = db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(m.sql);
+      record.run(m.version, now);
+      db.exec("COMMIT");
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+}

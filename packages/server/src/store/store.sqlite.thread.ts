@@ -1,0 +1,210 @@
+import { Worker } from "node:worker_threads";
+import type { WireError } from "./store.sqlite.conn.ts";
+import type {
+  ControlMessage,
+  Fault,
+  ReadOpName,
+  Request,
+  WorkerMessage,
+  WriteOpName,
+} from "./store.sqlite.ops.ts";
+import { StoreConflictError, StoreUnavailableError } from "./store.ts";
+
+/** Restart delays after a worker that died before it was ready (the file cannot be opened). */
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 5000;
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+/** One incarnation of the worker and the requests posted to it that await an answer. */
+interface Incarnation {
+  worker: Worker;
+  posted: Map<number, Pending>;
+  ready: boolean;
+  error?: Error;
+}
+
+/** Commit batch sizes, for benchmarks and metrics. */
+export interface BatchStats {
+  batches: number;
+  requests: number;
+  maxBatch: number;
+}
+
+/**
+ * The main thread's end of the store worker (store.sqlite.worker.ts): it queues requests, posts
+ * each tick's requests as one array, and settles each promise from the worker's answer.
+ *
+ * If the worker dies (an uncaught error, or it asks to be replaced after a failed commit), every
+ * request posted to it that is still unanswered rejects with StoreUnavailableError (its batch
+ * rolled back with the dead connection, or never ran) and a new worker starts at once. A worker
+ * that dies before it is ready is retried with a growing delay, and requests made meanwhile
+ * reject at once rather than pile up.
+ */
+export class WorkerThread {
+  readonly #path: string;
+  #current: Incarnation | undefined;
+  #queue: Request[] = [];
+  #queued = new Map<number, Pending>();
+  #flushScheduled = false;
+  #nextId = 1;
+  #closing = false;
+  #retryMs = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
+  readonly stats: BatchStats = { batches: 0, requests: 0, maxBatch: 0 };
+
+  private constructor(path: string) {
+    this.#path = path;
+  }
+
+  /** Starts the worker (which migrates the schema) and resolves once it is ready. */
+  static async start(path: string): Promise<WorkerThread> {
+    const thread = new WorkerThread(path);
+    const first = thread.#spawn();
+    await new Promise<void>((resolve, reject) => {
+      const onExit = () => {
+        thread.#closing = true; // no retries for a store that never opened
+        reject(first.error ?? new StoreUnavailableError("store worker exited while starting"));
+      };
+      first.worker.once("exit", onExit);
+      first.worker.once("message", () => {
+        first.worker.off("exit", onExit);
+        resolve();
+      });
+    });
+    return thread;
+  }
+
+  /** Queues a request for the worker's next batch. */
+  request(op: WriteOpName | ReadOpName, args: unknown[]): Promise<unknown> {
+    if (this.#closing) return Promise.reject(new StoreUnavailableError("store is closed"));
+    if (this.#current === undefined) {
+      return Promise.reject(new StoreUnavailableError("store worker is restarting"));
+    }
+    return new Promise((resolve, reject) => {
+      const id = this.#nextId++;
+      this.#queue.push({ id, op, args });
+      this.#queued.set(id, { resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // setImmediate, not a microtask: everything the event loop handles in this turn (all
+        // socket reads of one poll) joins one post, at no added latency.
+        setImmediate(this.#flush);
+      }
+    });
+  }
+
+  /** Test hook: makes the worker misbehave; see `Fault`. */
+  fault(fault: Fault): void {
+    this.#flush();
+    this.#control({ type: "fault", fault });
+  }
+
+  /** Answers everything already requested, then stops the worker. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearTimeout(this.#retryTimer);
+    this.#flush();
+    const current = this.#current;
+    if (current === undefined) return;
+    const exited = new Promise((resolve) => current.worker.once("exit", resolve));
+    this.#control({ type: "close" });
+    await exited;
+  }
+
+  #flush = (): void => {
+    this.#flushScheduled = false;
+    if (this.#queue.length === 0) return;
+    const batch = this.#queue;
+    const queued = this.#queued;
+    this.#queue = [];
+    this.#queued = new Map();
+    const current = this.#current;
+    if (current === undefined) {
+      const err = new StoreUnavailableError("store worker is restarting");
+      for (const pending of queued.values()) pending.reject(err);
+      return;
+    }
+    for (const [id, pending] of queued) current.posted.set(id, pending);
+    current.worker.postMessage(batch);
+  };
+
+  #control(message: ControlMessage): void {
+    this.#current?.worker.postMessage(message);
+  }
+
+  #spawn(): Incarnation {
+    const worker = new Worker(new URL("./store.sqlite.worker.ts", import.meta.url), {
+      workerData: { path: this.#path },
+    });
+    const incarnation: Incarnation = { worker, posted: new Map(), ready: false };
+    worker.on("message", (message: WorkerMessage) => this.#onMessage(incarnation, message));
+    worker.on("error", (err) => {
+      incarnation.error = err;
+    });
+    worker.on("exit", () => this.#onExit(incarnation));
+    this.#current = incarnation;
+    return incarnation;
+  }
+
+  #onMessage(incarnation: Incarnation, message: WorkerMessage): void {
+    if (message.type === "ready") {
+      incarnation.ready = true;
+      this.#retryMs = 0;
+      return;
+    }
+    this.stats.batches++;
+    this.stats.requests += message.batchSize;
+    if (message.batchSize > this.stats.maxBatch) this.stats.maxBatch = message.batchSize;
+    for (const result of message.results) {
+      const pending = incarnation.posted.get(result.id);
+      if (pending === undefined) continue;
+      incarnation.posted.delete(result.id);
+      if (result.ok) pending.resolve(result.value);
+      else pending.reject(toError(result.error));
+    }
+    if (message.restart && incarnation === this.#current) {
+      // The batch failed whole; the connection may be broken. Replace the worker: its exit
+      // rejects whatever else was posted to it and starts the next one.
+      void incarnation.worker.terminate();
+    }
+  }
+
+  #onExit(incarnation: Incarnation): void {
+    const reason = incarnation.error?.message ?? "store worker stopped";
+    const err = new StoreUnavailableError(reason);
+    for (const pending of incarnation.posted.values()) pending.reject(err);
+    incarnation.posted.clear();
+    if (incarnation !== this.#current) return;
+    this.#current = undefined;
+    if (this.#closing) return;
+    if (incarnation.ready) {
+      this.#spawn();
+      return;
+    }
+    // It died while opening the database: retry later, doubling the wait.
+    this.#retryMs = Math.min(
+      MAX_RETRY_MS,
+      this.#retryMs === 0 ? FIRST_RETRY_MS : this.#retryMs * 2,
+    );
+    this.#retryTimer = setTimeout(() => {
+      if (!this.#closing) this.#spawn();
+    }, this.#retryMs);
+    this.#retryTimer.unref();
+  }
+}
+
+function toError(error: WireError): Error {
+  switch (error.kind) {
+    case "conflict":
+      return new StoreConflictError(error.message);
+    case "unavailable":
+      return new StoreUnavailableError(error.message);
+    case "invalid":
+      return new Error(error.message);
+  }
+}
