@@ -47,3 +47,8 @@ export function toStoreError(error: unknown): Error {
   }
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/** Input the contract does not cover (an unknown conversation): only that call fails. */
+export class InvalidRequestError extends Error {
+  override name = "InvalidRequestError";
+}

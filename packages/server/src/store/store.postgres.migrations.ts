@@ -1,93 +1,92 @@
 import type { PoolClient } from "pg";
 
 /**
- * The PostgreSQL schema, as an append-only list of migrations. It mirrors the SQLite schema in
- * `store.sqlite.ts` table for table and column for column (same names, same meaning), so that
- * data and queries read the same on both backends; only the types are PostgreSQL's (`bigint` for
- * ms timestamps and seqs, `text` for ids and the JSON content).
+ * The PostgreSQL schema, as an append-only list of migrations: entry i is version i + 1. It
+ * mirrors `store.sqlite.schema.ts` table for table, column for column and key for key, so that
+ * both stores answer the contract the same way. Only the types are PostgreSQL's: `bigint` for ms
+ * timestamps and seqs, `text COLLATE "C"` for ids, `text` for the JSON content.
  *
- * Never edit a migration that has shipped: add a new one at the end.
+ * Never edit a migration that has shipped: add a new one at the end, here and in SQLite.
  */
 export const migrations: readonly string[] = [
+  // 1: accounts, devices, conversations, members, cursors, the message log and relay dedupe keys.
+  // Every text key is COLLATE "C": byte order, as SQLite's BINARY, whatever the database's
+  // locale; it is also the cheapest comparison for b-tree keys.
   `
   CREATE TABLE users (
-    id            text PRIMARY KEY,
-    username      text NOT NULL UNIQUE,
+    id            text COLLATE "C" PRIMARY KEY,
+    username      text COLLATE "C" NOT NULL UNIQUE,
     display_name  text NOT NULL,
     password_hash text NOT NULL,
     created_at    bigint NOT NULL
   );
-  -- searchUsers is a prefix search: text_pattern_ops lets LIKE 'abc%' use the index in any collation.
-  CREATE INDEX users_username_prefix ON users (username text_pattern_ops);
 
+  -- Revoked devices stay (revoked_at set) so their past cursors keep counting for receipts.
   CREATE TABLE devices (
-    id             text PRIMARY KEY,
-    user_id        text NOT NULL REFERENCES users (id),
+    id             text COLLATE "C" PRIMARY KEY,
+    user_id        text COLLATE "C" NOT NULL REFERENCES users (id),
     name           text NOT NULL,
-    token_hash     text NOT NULL UNIQUE,
+    token_hash     text COLLATE "C" NOT NULL UNIQUE,
     created_at     bigint NOT NULL,
     last_active_at bigint NOT NULL,
     revoked_at     bigint
   );
-  CREATE INDEX devices_user ON devices (user_id);
+  CREATE INDEX devices_by_user ON devices (user_id, created_at);
 
+  -- last_seq is row-locked by every append transaction: that serialises seqs across all nodes.
   CREATE TABLE conversations (
-    id         text PRIMARY KEY,
-    kind       text NOT NULL,
+    id         text COLLATE "C" PRIMARY KEY,
+    kind       text NOT NULL CHECK (kind IN ('direct', 'group')),
     created_at bigint NOT NULL,
-    -- The seq of the newest message; the append transaction row-locks this to serialise seqs
-    -- across every node.
     last_seq   bigint NOT NULL DEFAULT 0,
-    -- Time of the newest message (or creation): conversation lists sort on it.
-    last_ts    bigint NOT NULL
+    last_ts    bigint
   );
 
-  -- Member cursors: the max over the member's devices, kept here so receipts need no aggregate.
   CREATE TABLE members (
-    conversation_id text NOT NULL REFERENCES conversations (id),
-    user_id         text NOT NULL REFERENCES users (id),
-    delivered       bigint NOT NULL DEFAULT 0,
-    read            bigint NOT NULL DEFAULT 0,
+    conversation_id text COLLATE "C" NOT NULL REFERENCES conversations (id),
+    user_id         text COLLATE "C" NOT NULL REFERENCES users (id),
+    joined_seq      bigint NOT NULL DEFAULT 0,
+    delivered_seq   bigint NOT NULL DEFAULT 0,
+    read_seq        bigint NOT NULL DEFAULT 0,
     updated_at      bigint NOT NULL,
     PRIMARY KEY (conversation_id, user_id)
   );
-  CREATE INDEX members_user ON members (user_id);
+  CREATE INDEX members_by_user ON members (user_id);
 
   CREATE TABLE device_cursors (
-    conversation_id text NOT NULL,
-    device_id       text NOT NULL,
-    user_id         text NOT NULL,
-    delivered       bigint NOT NULL DEFAULT 0,
-    read            bigint NOT NULL DEFAULT 0,
-    updated_at      bigint NOT NULL,
-    PRIMARY KEY (conversation_id, device_id)
+    device_id       text COLLATE "C" NOT NULL REFERENCES devices (id),
+    conversation_id text COLLATE "C" NOT NULL REFERENCES conversations (id),
+    delivered_seq   bigint NOT NULL DEFAULT 0,
+    read_seq        bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (device_id, conversation_id)
   );
 
-  -- The conversation log. No foreign keys here: this is the hot insert path, and the append
-  -- transaction already checks the conversation under its row lock.
+  -- The one difference from SQLite: no foreign key from messages to conversations. In
+  -- PostgreSQL a foreign key is a trigger running one lookup per inserted row, on the hottest
+  -- path; the append transaction already holds the conversation's row lock and refuses unknown
+  -- conversations, so the key could never fire.
   CREATE TABLE messages (
-    conversation_id  text NOT NULL,
+    conversation_id  text COLLATE "C" NOT NULL,
     seq              bigint NOT NULL,
-    id               text NOT NULL,
-    sender_id        text NOT NULL,
-    sender_device_id text NOT NULL,
-    cid              text NOT NULL,
+    id               text COLLATE "C" NOT NULL,
+    sender_id        text COLLATE "C" NOT NULL,
+    sender_device_id text COLLATE "C" NOT NULL,
+    cid              text COLLATE "C" NOT NULL,
     ts               bigint NOT NULL,
     content          text NOT NULL,
-    PRIMARY KEY (conversation_id, seq)
+    PRIMARY KEY (conversation_id, seq),
+    UNIQUE (sender_id, cid)
   );
 
-  -- Idempotency of sends, on (sender, client id). Outlives the message row (relay mode prunes
-  -- messages), so that a late retry is still recognised and answered with the first result. It
-  -- keeps no content: in relay mode the server must forget what was said.
+  -- Relay mode deletes delivered messages; their idempotency keys move here so that a late
+  -- retry of the same (sender, cid) is still answered as a duplicate.
   CREATE TABLE sent_cids (
-    sender_id        text NOT NULL,
-    cid              text NOT NULL,
-    conversation_id  text NOT NULL,
-    seq              bigint NOT NULL,
-    id               text NOT NULL,
-    sender_device_id text NOT NULL,
-    ts               bigint NOT NULL,
+    sender_id       text COLLATE "C" NOT NULL,
+    cid             text COLLATE "C" NOT NULL,
+    conversation_id text COLLATE "C" NOT NULL,
+    seq             bigint NOT NULL,
+    id              text COLLATE "C" NOT NULL,
+    ts              bigint NOT NULL,
     PRIMARY KEY (sender_id, cid)
   );
   `,
@@ -115,6 +114,11 @@ export async function migrate(client: PoolClient): Promise<void> {
       "SELECT coalesce(max(version), 0)::int AS version FROM schema_migrations",
     );
     const current = rows[0]?.version ?? 0;
+    if (current > migrations.length) {
+      throw new Error(
+        `database schema version ${current} is newer than this release (${migrations.length})`,
+      );
+    }
     for (let version = current + 1; version <= migrations.length; version++) {
       await client.query("BEGIN");
       try {

@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import type { Content } from "@courier/protocol";
 import pg from "pg";
+import { newId } from "./ids.ts";
 import { isUniqueViolation, toStoreError } from "./store.postgres.errors.ts";
 import { migrate } from "./store.postgres.migrations.ts";
 import { PostgresWriter } from "./store.postgres.writer.ts";
@@ -56,7 +56,6 @@ export class PostgresStore implements Store {
     this.#writer = new PostgresWriter(pool, {
       maxBatch: options.maxBatch ?? 2000,
       lingerMs: options.lingerMs ?? 0,
-      newId: randomUUID,
     });
   }
 
@@ -110,7 +109,7 @@ export class PostgresStore implements Store {
   // --- accounts and devices ---
 
   async createUser(user: NewUser): Promise<StoredUser> {
-    const stored: StoredUser = { id: randomUUID(), ...user, createdAt: Date.now() };
+    const stored: StoredUser = { id: newId(), ...user, createdAt: Date.now() };
     try {
       await this.#pool.query(
         `INSERT INTO users (id, username, display_name, password_hash, created_at)
@@ -137,10 +136,11 @@ export class PostgresStore implements Store {
   }
 
   async searchUsers(prefix: string, limit: number): Promise<StoredUser[]> {
-    // COLLATE "C": byte order, the same order SQLite gives, whatever the database's locale.
+    // A range on the username index, as in SQLite: [prefix, prefix + U+10FFFF). The column is
+    // COLLATE "C", so the range and the order are byte order.
     const rows = await this.#query<UserRow>(
-      `${selectUser} WHERE username LIKE $1 ESCAPE '\\' ORDER BY username COLLATE "C" LIMIT $2`,
-      [`${prefix.replace(/[\\%_]/g, "\\$&")}%`, limit],
+      `${selectUser} WHERE username >= $1 AND username < $2 ORDER BY username LIMIT $3`,
+      [prefix, `${prefix}\u{10FFFF}`, Math.max(0, limit)],
     );
     return rows.map(toUser);
   }
@@ -152,7 +152,7 @@ export class PostgresStore implements Store {
   async createDevice(device: NewDevice): Promise<StoredDevice> {
     const now = Date.now();
     const stored: StoredDevice = {
-      id: randomUUID(),
+      id: newId(),
       userId: device.userId,
       name: device.name,
       createdAt: now,
@@ -192,10 +192,7 @@ export class PostgresStore implements Store {
   }
 
   async touchDevice(deviceId: string, at: number): Promise<void> {
-    await this.#query(
-      "UPDATE devices SET last_active_at = greatest(last_active_at, $2) WHERE id = $1",
-      [deviceId, at],
-    );
+    await this.#query("UPDATE devices SET last_active_at = $2 WHERE id = $1", [deviceId, at]);
   }
 
   // --- conversations ---
@@ -205,19 +202,17 @@ export class PostgresStore implements Store {
     userA: string,
     userB: string,
   ): Promise<void> {
-    const now = Date.now();
-    // One statement, so that two nodes racing to create the same conversation both succeed and
-    // neither sees it half-made. Member rows start with updated_at 0: no receipt to report yet.
+    // One statement, so that two nodes racing to create the same conversation both succeed, and
+    // an unknown user (foreign key) leaves no conversation without members.
     await this.#query(
       `WITH c AS (
-         INSERT INTO conversations (id, kind, created_at, last_seq, last_ts)
-         VALUES ($1, 'direct', $4, 0, $4)
+         INSERT INTO conversations (id, kind, created_at) VALUES ($1, 'direct', $4)
          ON CONFLICT (id) DO NOTHING
        )
-       INSERT INTO members (conversation_id, user_id, delivered, read, updated_at)
-       SELECT $1, u, 0, 0, 0 FROM unnest(ARRAY[$2, $3]::text[]) AS u
+       INSERT INTO members (conversation_id, user_id, updated_at)
+       SELECT $1, u, $4 FROM unnest(ARRAY[$2, $3]::text[]) AS u
        ON CONFLICT (conversation_id, user_id) DO NOTHING`,
-      [conversationId, userA, userB, now],
+      [conversationId, userA, userB, Date.now()],
     );
   }
 
@@ -225,7 +220,7 @@ export class PostgresStore implements Store {
     const rows = await this.#query<{ user_id: string | null }>(
       `SELECT m.user_id FROM conversations c
        LEFT JOIN members m ON m.conversation_id = c.id
-       WHERE c.id = $1 ORDER BY m.user_id COLLATE "C"`,
+       WHERE c.id = $1 ORDER BY m.user_id`,
       [conversationId],
     );
     if (rows.length === 0) return undefined;
@@ -234,9 +229,9 @@ export class PostgresStore implements Store {
 
   async conversationsOf(userId: string): Promise<ConversationRow[]> {
     const rows = await this.#query<ConversationQueryRow>(
-      `SELECT c.id, c.kind, c.last_seq, me.delivered, me.read,
+      `SELECT c.id, c.kind, c.last_seq, me.delivered_seq, me.read_seq,
               (SELECT count(*) FROM messages u
-               WHERE u.conversation_id = c.id AND u.seq > me.read AND u.sender_id <> $1)::int
+               WHERE u.conversation_id = c.id AND u.seq > me.read_seq AND u.sender_id <> $1)::int
                 AS unread,
               l.id AS l_id, l.seq AS l_seq, l.sender_id AS l_sender_id,
               l.sender_device_id AS l_sender_device_id, l.cid AS l_cid, l.ts AS l_ts,
@@ -245,13 +240,13 @@ export class PostgresStore implements Store {
        JOIN conversations c ON c.id = me.conversation_id
        LEFT JOIN messages l ON l.conversation_id = c.id AND l.seq = c.last_seq
        WHERE me.user_id = $1
-       ORDER BY c.last_ts DESC, c.id COLLATE "C"`,
+       ORDER BY coalesce(c.last_ts, c.created_at) DESC, c.id`,
       [userId],
     );
     if (rows.length === 0) return [];
     const memberRows = await this.#query<MemberCursorRow>(
-      `SELECT conversation_id, user_id, delivered, read FROM members
-       WHERE conversation_id = ANY($1::text[]) ORDER BY user_id COLLATE "C"`,
+      `SELECT conversation_id, user_id, delivered_seq, read_seq FROM members
+       WHERE conversation_id = ANY($1::text[]) ORDER BY user_id`,
       [rows.map((r) => r.id)],
     );
     const byConversation = new Map<string, MemberCursor[]>();
@@ -264,7 +259,7 @@ export class PostgresStore implements Store {
       const all = byConversation.get(r.id) ?? [];
       return {
         id: r.id,
-        kind: "direct",
+        kind: r.kind,
         members: all.map((m) => m.userId),
         lastSeq: r.last_seq,
         lastMessage:
@@ -280,8 +275,8 @@ export class PostgresStore implements Store {
                 ts: r.l_ts as number,
                 content: JSON.parse(r.l_content as string) as Content,
               },
-        delivered: r.delivered,
-        read: r.read,
+        delivered: r.delivered_seq,
+        read: r.read_seq,
         unread: r.unread,
         others: all.filter((m) => m.userId !== userId),
       };
@@ -293,7 +288,8 @@ export class PostgresStore implements Store {
       `SELECT DISTINCT o.user_id FROM members me
        JOIN conversations c ON c.id = me.conversation_id AND c.kind = 'direct'
        JOIN members o ON o.conversation_id = me.conversation_id AND o.user_id <> me.user_id
-       WHERE me.user_id = $1`,
+       WHERE me.user_id = $1
+       ORDER BY o.user_id`,
       [userId],
     );
     return rows.map((r) => r.user_id);
@@ -341,12 +337,12 @@ export class PostgresStore implements Store {
 
   async pendingFor(userId: string, deviceId: string): Promise<PendingConversation[]> {
     const rows = await this.#query<{ id: string; delivered: number; last_seq: number }>(
-      `SELECT c.id, coalesce(dc.delivered, 0) AS delivered, c.last_seq
+      `SELECT c.id, coalesce(dc.delivered_seq, 0) AS delivered, c.last_seq
        FROM members me
        JOIN conversations c ON c.id = me.conversation_id
-       LEFT JOIN device_cursors dc ON dc.conversation_id = c.id AND dc.device_id = $2
-       WHERE me.user_id = $1 AND c.last_seq > coalesce(dc.delivered, 0)
-       ORDER BY c.id COLLATE "C"`,
+       LEFT JOIN device_cursors dc ON dc.device_id = $2 AND dc.conversation_id = c.id
+       WHERE me.user_id = $1 AND c.last_seq > coalesce(dc.delivered_seq, 0)
+       ORDER BY c.id`,
       [userId, deviceId],
     );
     return rows.map((r) => ({ conversationId: r.id, delivered: r.delivered, lastSeq: r.last_seq }));
@@ -354,11 +350,11 @@ export class PostgresStore implements Store {
 
   async receiptsSince(userId: string, since: number): Promise<MemberCursor[]> {
     const rows = await this.#query<MemberCursorRow>(
-      `SELECT o.conversation_id, o.user_id, o.delivered, o.read
+      `SELECT o.conversation_id, o.user_id, o.delivered_seq, o.read_seq
        FROM members me
        JOIN members o ON o.conversation_id = me.conversation_id AND o.user_id <> me.user_id
        WHERE me.user_id = $1 AND o.updated_at >= $2
-       ORDER BY o.conversation_id COLLATE "C", o.user_id COLLATE "C"`,
+       ORDER BY o.conversation_id, o.user_id`,
       [userId, since],
     );
     return rows.map(toMemberCursor);
@@ -366,22 +362,46 @@ export class PostgresStore implements Store {
 
   // --- retention ---
 
+  /**
+   * Relay mode, with the SQLite store's rule (see `store.sqlite.prune.ts` for the reasoning): with
+   * M1 the lowest delivered cursor over the active devices of all members (held by device d1; a
+   * member without any active device counts once, at their member cursor) and M2 the next
+   * lowest, a message goes when seq <= M1, or when its sender is d1 and seq <= M2. One statement,
+   * so the keys' move to sent_cids and the delete are atomic to the append path's dedupe lookup.
+   */
   async pruneDelivered(conversationId: string): Promise<number> {
-    // A message goes once every active device of every member, except the device that sent it,
-    // has a delivered cursor at or past it. sent_cids keeps its idempotency row.
     const rows = await this.#query<{ n: number }>(
-      `WITH gone AS (
-         DELETE FROM messages m
+      `WITH conv AS (
+         SELECT last_seq FROM conversations WHERE id = $1
+       ), lowest AS (
+         SELECT d.id AS device, coalesce(dc.delivered_seq, 0) AS delivered
+         FROM members m
+         JOIN devices d ON d.user_id = m.user_id AND d.revoked_at IS NULL
+         LEFT JOIN device_cursors dc ON dc.device_id = d.id AND dc.conversation_id = m.conversation_id
          WHERE m.conversation_id = $1
-           AND NOT EXISTS (
-             SELECT 1 FROM members mb
-             JOIN devices d ON d.user_id = mb.user_id AND d.revoked_at IS NULL
-             LEFT JOIN device_cursors dc ON dc.conversation_id = mb.conversation_id
-                                        AND dc.device_id = d.id
-             WHERE mb.conversation_id = m.conversation_id
-               AND d.id <> m.sender_device_id
-               AND coalesce(dc.delivered, 0) < m.seq)
-         RETURNING 1
+         UNION ALL
+         SELECT NULL, m.delivered_seq
+         FROM members m
+         WHERE m.conversation_id = $1
+           AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.user_id = m.user_id AND d.revoked_at IS NULL)
+         ORDER BY delivered, device
+         LIMIT 2
+       ), bounds AS (
+         SELECT (SELECT device FROM lowest ORDER BY delivered, device LIMIT 1) AS d1,
+                coalesce((SELECT delivered FROM lowest ORDER BY delivered, device LIMIT 1),
+                         conv.last_seq) AS m1,
+                coalesce((SELECT delivered FROM lowest ORDER BY delivered, device OFFSET 1 LIMIT 1),
+                         conv.last_seq) AS m2
+         FROM conv
+       ), gone AS (
+         DELETE FROM messages m USING bounds b
+         WHERE m.conversation_id = $1 AND m.seq <= b.m2
+           AND (m.seq <= b.m1 OR m.sender_device_id = b.d1)
+         RETURNING m.sender_id, m.cid, m.conversation_id, m.seq, m.id, m.ts
+       ), kept AS (
+         INSERT INTO sent_cids (sender_id, cid, conversation_id, seq, id, ts)
+         SELECT * FROM gone
+         ON CONFLICT DO NOTHING
        )
        SELECT count(*)::int AS n FROM gone`,
       [conversationId],
@@ -474,25 +494,25 @@ function toMessage(r: MessageRow): StoredMessage {
 interface MemberCursorRow {
   conversation_id: string;
   user_id: string;
-  delivered: number;
-  read: number;
+  delivered_seq: number;
+  read_seq: number;
 }
 
 function toMemberCursor(r: MemberCursorRow): MemberCursor {
   return {
     conversationId: r.conversation_id,
     userId: r.user_id,
-    delivered: r.delivered,
-    read: r.read,
+    delivered: r.delivered_seq,
+    read: r.read_seq,
   };
 }
 
 interface ConversationQueryRow {
   id: string;
-  kind: string;
+  kind: "direct";
   last_seq: number;
-  delivered: number;
-  read: number;
+  delivered_seq: number;
+  read_seq: number;
   unread: number;
   l_id: string | null;
   l_seq: number | null;

@@ -1,6 +1,12 @@
 import type { Content } from "@courier/protocol";
 import type { Pool, PoolClient } from "pg";
-import { isRetryable, isUnavailable, toStoreError } from "./store.postgres.errors.ts";
+import { newId } from "./ids.ts";
+import {
+  InvalidRequestError,
+  isRetryable,
+  isUnavailable,
+  toStoreError,
+} from "./store.postgres.errors.ts";
 import {
   type AppendResult,
   type CursorMove,
@@ -46,7 +52,6 @@ export interface WriterOptions {
   maxBatch: number;
   /** How long an idle writer waits for more calls before committing (0: the next tick). */
   lingerMs: number;
-  newId(): string;
 }
 
 /** Whole-batch retries for deadlocks and cross-node races before giving up. */
@@ -118,6 +123,11 @@ export class PostgresWriter {
       rejectAll(jobs, toStoreError(error));
       return;
     }
+    listenForErrors(client);
+    await this.#attempts(client, jobs);
+  }
+
+  async #attempts(client: PoolClient, jobs: Job[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         const settle = await this.#transact(client, jobs);
@@ -186,26 +196,30 @@ export class PostgresWriter {
     const rows = new MessageColumns();
     for (const job of jobs) {
       const input = job.message;
-      const key = sentKey(input.senderId, input.cid);
+      const key = pairKey(input.senderId, input.cid);
       const prior = known.get(key);
       if (prior) {
-        settle.push(() =>
-          job.resolve({
-            message: { ...prior, content: prior.content ?? input.content },
-            duplicate: true,
-          }),
-        );
+        // A pruned message's content and sending device are gone: the retry carries the same
+        // content by construction (the client resends its outbox), as in the SQLite store.
+        const message: StoredMessage = {
+          ...prior,
+          senderDeviceId: prior.senderDeviceId ?? input.senderDeviceId,
+          content: prior.content ?? input.content,
+        };
+        settle.push(() => job.resolve({ message, duplicate: true }));
         continue;
       }
       const last = lastSeq.get(input.conversationId);
       if (last === undefined) {
-        settle.push(() => job.reject(new Error(`no conversation ${input.conversationId}`)));
+        settle.push(() =>
+          job.reject(new InvalidRequestError(`no conversation ${input.conversationId}`)),
+        );
         continue;
       }
       lastSeq.set(input.conversationId, last + 1);
       const message: StoredMessage = {
         conversationId: input.conversationId,
-        id: this.#options.newId(),
+        id: newId(),
         seq: last + 1,
         senderId: input.senderId,
         senderDeviceId: input.senderDeviceId,
@@ -226,9 +240,6 @@ export class PostgresWriter {
        ), m AS (
          INSERT INTO messages (conversation_id, seq, id, sender_id, sender_device_id, cid, ts, content)
          SELECT * FROM v
-       ), s AS (
-         INSERT INTO sent_cids (sender_id, cid, conversation_id, seq, id, sender_device_id, ts)
-         SELECT sender_id, cid, conversation_id, seq, id, sender_device_id, ts FROM v
        )
        UPDATE conversations c SET last_seq = x.last_seq, last_ts = x.last_ts
        FROM (SELECT conversation_id, max(seq) AS last_seq, max(ts) AS last_ts
@@ -239,18 +250,38 @@ export class PostgresWriter {
   }
 }
 
+const listening = new WeakSet<PoolClient>();
+
+/**
+ * A checked-out client also emits a lost connection as an 'error' event, which would crash the
+ * process unheard (the pool listens only while the client is idle). The failing query reports
+ * the same error, and that is where it is handled; so listen once per client, and ignore.
+ */
+function listenForErrors(client: PoolClient): void {
+  if (listening.has(client)) return;
+  listening.add(client);
+  client.on("error", () => {});
+}
+
 function rejectAll(jobs: Job[], error: Error): void {
   for (const job of jobs) job.reject(error);
 }
 
-function sentKey(senderId: string, cid: string): string {
-  return JSON.stringify([senderId, cid]);
+/** A map key for a pair of strings (any characters, no ambiguity). */
+function pairKey(a: string, b: string): string {
+  return JSON.stringify([a, b]);
 }
 
-/** A stored send as the idempotency table knows it; content is missing once relay mode pruned it. */
-type SentMessage = Omit<StoredMessage, "content"> & { content: Content | undefined };
+/**
+ * A stored send as the dedupe lookup finds it. Once relay mode pruned the message only its key
+ * survives in `sent_cids`, without content or sending device.
+ */
+type SentMessage = Omit<StoredMessage, "content" | "senderDeviceId"> & {
+  senderDeviceId: string | undefined;
+  content: Content | undefined;
+};
 
-/** Earlier sends among `inputs`, by sentKey. */
+/** Earlier sends among `inputs`, by pairKey: in the log, or pruned with their key kept. */
 async function findSent(
   client: PoolClient,
   inputs: NewMessage[],
@@ -261,25 +292,28 @@ async function findSent(
     conversation_id: string;
     seq: number;
     id: string;
-    sender_device_id: string;
+    sender_device_id: string | null;
     ts: number;
     content: string | null;
   }>(
-    `SELECT s.sender_id, s.cid, s.conversation_id, s.seq, s.id, s.sender_device_id, s.ts, m.content
-     FROM sent_cids s
-     JOIN unnest($1::text[], $2::text[]) AS k(sender_id, cid)
-       ON s.sender_id = k.sender_id AND s.cid = k.cid
-     LEFT JOIN messages m ON m.conversation_id = s.conversation_id AND m.seq = s.seq`,
+    // One statement, one snapshot: a prune that moves a key from messages to sent_cids
+    // concurrently is seen on one side or the other, never neither.
+    `WITH k AS (SELECT * FROM unnest($1::text[], $2::text[]) AS k(sender_id, cid))
+     SELECT m.sender_id, m.cid, m.conversation_id, m.seq, m.id, m.sender_device_id, m.ts, m.content
+     FROM messages m JOIN k ON m.sender_id = k.sender_id AND m.cid = k.cid
+     UNION ALL
+     SELECT s.sender_id, s.cid, s.conversation_id, s.seq, s.id, NULL, s.ts, NULL
+     FROM sent_cids s JOIN k ON s.sender_id = k.sender_id AND s.cid = k.cid`,
     [inputs.map((i) => i.senderId), inputs.map((i) => i.cid)],
   );
   const known = new Map<string, SentMessage>();
   for (const r of rows) {
-    known.set(sentKey(r.sender_id, r.cid), {
+    known.set(pairKey(r.sender_id, r.cid), {
       conversationId: r.conversation_id,
       id: r.id,
       seq: r.seq,
       senderId: r.sender_id,
-      senderDeviceId: r.sender_device_id,
+      senderDeviceId: r.sender_device_id ?? undefined,
       cid: r.cid,
       ts: r.ts,
       content: r.content === null ? undefined : (JSON.parse(r.content) as Content),
@@ -329,9 +363,14 @@ class MessageColumns {
 }
 
 /**
- * Applies every cursor job of the batch: reads the member cursors under row lock, works out in
- * call order which member cursors each call advanced (that is what it resolves with), then writes
- * device and member cursors in one statement.
+ * Applies every cursor job of the batch with the SQLite store's rules: moves are clamped to the
+ * conversation's last seq (an ack from the future must not let relay mode prune unseen messages),
+ * a move in a conversation the user is not a member of is ignored, and each call resolves with
+ * the member cursors it advanced, once per (conversation, user), with their final value.
+ *
+ * The member cursors are read under row lock and advanced in memory in call order (a member
+ * cursor is the max over the member's device cursors, which only grow, so it is
+ * max(member cursor, move)); then device and member cursors are written in one statement.
  */
 async function moveAll(
   client: PoolClient,
@@ -342,7 +381,7 @@ async function moveAll(
   const memberKeys = new Map<string, { conversationId: string; userId: string }>();
   for (const job of jobs) {
     for (const m of job.moves) {
-      memberKeys.set(sentKey(m.conversationId, m.userId), {
+      memberKeys.set(pairKey(m.conversationId, m.userId), {
         conversationId: m.conversationId,
         userId: m.userId,
       });
@@ -351,22 +390,30 @@ async function moveAll(
   const keys = [...memberKeys.values()].sort(
     (a, b) => cmp(a.conversationId, b.conversationId) || cmp(a.userId, b.userId),
   );
-  const { rows } = await client.query<MemberCursorRow>(
-    `SELECT m.conversation_id, m.user_id, m.delivered, m.read
+  const { rows } = await client.query<{
+    conversation_id: string;
+    user_id: string;
+    delivered_seq: number;
+    read_seq: number;
+    last_seq: number;
+  }>(
+    `SELECT m.conversation_id, m.user_id, m.delivered_seq, m.read_seq, c.last_seq
      FROM members m
      JOIN unnest($1::text[], $2::text[]) AS k(conversation_id, user_id)
        ON m.conversation_id = k.conversation_id AND m.user_id = k.user_id
+     JOIN conversations c ON c.id = m.conversation_id
      ORDER BY m.conversation_id, m.user_id
      FOR UPDATE OF m`,
     [keys.map((k) => k.conversationId), keys.map((k) => k.userId)],
   );
-  const members = new Map<string, MemberCursor>();
+  const members = new Map<string, MemberCursor & { lastSeq: number }>();
   for (const r of rows) {
-    members.set(sentKey(r.conversation_id, r.user_id), {
+    members.set(pairKey(r.conversation_id, r.user_id), {
       conversationId: r.conversation_id,
       userId: r.user_id,
-      delivered: r.delivered,
-      read: r.read,
+      delivered: r.delivered_seq,
+      read: r.read_seq,
+      lastSeq: r.last_seq,
     });
   }
 
@@ -375,54 +422,59 @@ async function moveAll(
   for (const job of jobs) {
     const advanced = new Map<string, MemberCursor>();
     for (const move of job.moves) {
-      const key = sentKey(move.conversationId, move.userId);
+      const key = pairKey(move.conversationId, move.userId);
       const member = members.get(key);
-      if (!member) continue; // not a member: nothing to move
-      const delivered = Math.max(member.delivered, move.delivered ?? 0);
-      const read = Math.max(member.read, move.read ?? 0);
-      const deviceKey = sentKey(move.conversationId, move.deviceId);
+      if (!member) continue; // not a member (or no such conversation): nothing to move
+      const delivered = clamp(move.delivered, member.lastSeq);
+      const read = clamp(move.read, member.lastSeq);
+      if (delivered === 0 && read === 0) continue;
+      const deviceKey = pairKey(move.deviceId, move.conversationId);
       const device = devices.get(deviceKey);
       devices.set(deviceKey, {
-        conversationId: move.conversationId,
         deviceId: move.deviceId,
-        userId: move.userId,
-        delivered: Math.max(device?.delivered ?? 0, move.delivered ?? 0),
-        read: Math.max(device?.read ?? 0, move.read ?? 0),
+        conversationId: move.conversationId,
+        delivered: Math.max(device?.delivered ?? 0, delivered),
+        read: Math.max(device?.read ?? 0, read),
       });
-      if (delivered === member.delivered && read === member.read) continue;
-      const next = { ...member, delivered, read };
-      members.set(key, next);
-      changedMembers.set(key, next);
-      advanced.set(key, next);
+      if (delivered <= member.delivered && read <= member.read) continue;
+      member.delivered = Math.max(member.delivered, delivered);
+      member.read = Math.max(member.read, read);
+      const cursor: MemberCursor = {
+        conversationId: member.conversationId,
+        userId: member.userId,
+        delivered: member.delivered,
+        read: member.read,
+      };
+      changedMembers.set(key, cursor);
+      advanced.set(key, cursor);
     }
     const result = [...advanced.values()];
     settle.push(() => job.resolve(result));
   }
   if (devices.size === 0) return;
 
+  // Sorted, so that every node takes the device-cursor row locks in the same order.
   const d = [...devices.values()].sort(
-    (a, b) => cmp(a.conversationId, b.conversationId) || cmp(a.deviceId, b.deviceId),
+    (a, b) => cmp(a.deviceId, b.deviceId) || cmp(a.conversationId, b.conversationId),
   );
   const m = [...changedMembers.values()];
   await client.query(
     `WITH d AS (
-       INSERT INTO device_cursors (conversation_id, device_id, user_id, delivered, read, updated_at)
-       SELECT v.*, $6::bigint
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
-         AS v(conversation_id, device_id, user_id, delivered, read)
-       ON CONFLICT (conversation_id, device_id) DO UPDATE SET
-         delivered = greatest(device_cursors.delivered, excluded.delivered),
-         read = greatest(device_cursors.read, excluded.read),
-         updated_at = excluded.updated_at
+       INSERT INTO device_cursors (device_id, conversation_id, delivered_seq, read_seq)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+       ON CONFLICT (device_id, conversation_id) DO UPDATE SET
+         delivered_seq = greatest(device_cursors.delivered_seq, excluded.delivered_seq),
+         read_seq = greatest(device_cursors.read_seq, excluded.read_seq)
+       WHERE excluded.delivered_seq > device_cursors.delivered_seq
+          OR excluded.read_seq > device_cursors.read_seq
      )
-     UPDATE members m SET delivered = x.delivered, read = x.read, updated_at = $6::bigint
-     FROM unnest($7::text[], $8::text[], $9::bigint[], $10::bigint[])
+     UPDATE members m SET delivered_seq = x.delivered, read_seq = x.read, updated_at = $5::bigint
+     FROM unnest($6::text[], $7::text[], $8::bigint[], $9::bigint[])
        AS x(conversation_id, user_id, delivered, read)
      WHERE m.conversation_id = x.conversation_id AND m.user_id = x.user_id`,
     [
-      d.map((x) => x.conversationId),
       d.map((x) => x.deviceId),
-      d.map((x) => x.userId),
+      d.map((x) => x.conversationId),
       d.map((x) => x.delivered),
       d.map((x) => x.read),
       now,
@@ -434,17 +486,15 @@ async function moveAll(
   );
 }
 
-interface MemberCursorRow {
-  conversation_id: string;
-  user_id: string;
-  delivered: number;
-  read: number;
+/** A cursor value made safe: whole, not negative, not past the conversation's last seq. */
+function clamp(seq: number | undefined, last: number): number {
+  if (seq === undefined || !Number.isFinite(seq) || seq < 0) return 0;
+  return Math.min(Math.floor(seq), last);
 }
 
 interface DeviceCursor {
-  conversationId: string;
   deviceId: string;
-  userId: string;
+  conversationId: string;
   delivered: number;
   read: number;
 }
