@@ -42,7 +42,15 @@ export class CursorBatcher {
     this.#pending = new Map();
     const movers = new Map(moves.map((m) => [`${m.userId}\u0000${m.conversationId}`, m.deviceId]));
     this.#ctx.store.moveCursors(moves).then(
-      (advanced) => this.#announce(advanced, movers),
+      async (advanced) => {
+        await this.#announce(advanced, movers);
+        // Relay: any device's move can be the last one a message waited for, even one that
+        // leaves the member cursor where another device of the same user already put it.
+        if (this.#ctx.config.retention === "relay") {
+          for (const move of moves) this.#toPrune.add(move.conversationId);
+          if (!this.#pruning) await this.#prune();
+        }
+      },
       // A lost move only means the device may see those messages again on its next sync,
       // where it drops them as doubles and acks again.
       (err: unknown) => this.#ctx.log.warn({ err, moves: moves.length }, "cursor batch failed"),
@@ -64,10 +72,8 @@ export class CursorBatcher {
       for (const member of members) {
         this.#ctx.router.toUser(member, exceptDevice ? { frame, exceptDevice } : { frame });
       }
-      if (this.#ctx.config.retention === "relay") this.#toPrune.add(cursor.conversationId);
     }
     this.#ctx.metrics.receipts.inc(advanced.length);
-    if (this.#toPrune.size > 0 && !this.#pruning) await this.#prune();
   }
 
   /** One prune pass at a time; conversations touched meanwhile wait for the next pass. */
