@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { PostgresStore } from "../src/store/store.postgres.ts";
 import { StoreUnavailableError } from "../src/store/store.ts";
-import { freshDatabase, postgresSkip, type TestDatabase } from "./support/postgres.ts";
+import { runStoreContract } from "./store.contract.ts";
+import { freshDatabase, freshSchema, postgresSkip, type TestDatabase } from "./support/postgres.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 
 /**
@@ -11,6 +12,23 @@ import { TcpProxy } from "./support/tcp-proxy.ts";
  */
 
 const skip = await postgresSkip();
+
+if (skip === false) {
+  // One database for the file, a fresh schema (an empty store) per test.
+  let shared: Promise<TestDatabase> | undefined;
+  after(async () => {
+    if (shared) await (await shared).drop();
+  });
+  runStoreContract("PostgreSQL", async () => {
+    shared ??= freshDatabase();
+    const schema = await freshSchema(await shared);
+    return {
+      store: await PostgresStore.open({ url: schema.url }),
+      reopen: () => PostgresStore.open({ url: schema.url }),
+      cleanup: () => schema.drop(),
+    };
+  });
+}
 
 describe("PostgresStore: cluster behaviour", { skip }, () => {
   let db: TestDatabase;
