@@ -1,0 +1,184 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { directConversationId } from "@courier/protocol";
+import { device, type MakeStore, pair, party, send, sleep, withStore } from "./fixture.ts";
+
+export function cursorsContract(make: MakeStore): void {
+  describe("cursors and receipts", () => {
+    it("moves cursors forward only and returns each advanced member cursor once", () =>
+      withStore(make, async ({ store }) => {
+        const { alice, bob, conv } = await pair(store);
+        for (let i = 1; i <= 5; i++) await send(store, conv, alice, `m${i}`);
+        const move = (delivered?: number, read?: number) =>
+          store.moveCursors([
+            { conversationId: conv, userId: bob.user.id, deviceId: bob.device.id, delivered, read },
+          ]);
+
+        assert.deepEqual(await move(3), [
+          { conversationId: conv, userId: bob.user.id, delivered: 3, read: 0 },
+        ]);
+        assert.deepEqual(await move(3), [], "same value: nothing advanced");
+        assert.deepEqual(await move(2, 0), [], "lower value: a no-op");
+        assert.deepEqual(await move(undefined, 2), [
+          { conversationId: conv, userId: bob.user.id, delivered: 3, read: 2 },
+        ]);
+        assert.deepEqual(await move(1, 1), []);
+        const [row] = await store.conversationsOf(bob.user.id);
+        assert.equal(row?.delivered, 3);
+        assert.equal(row?.read, 2);
+
+        // Several moves of one member in one call: reported once, with the final value.
+        const many = await store.moveCursors([
+          { conversationId: conv, userId: bob.user.id, deviceId: bob.device.id, delivered: 4 },
+          {
+            conversationId: conv,
+            userId: bob.user.id,
+            deviceId: bob.device.id,
+            delivered: 5,
+            read: 4,
+          },
+          { conversationId: conv, userId: bob.user.id, deviceId: bob.device.id, delivered: 1 },
+        ]);
+        assert.deepEqual(many, [
+          { conversationId: conv, userId: bob.user.id, delivered: 5, read: 4 },
+        ]);
+        assert.deepEqual(await store.moveCursors([]), []);
+      }));
+
+    it("keeps the member cursor at the max over the member's devices", () =>
+      withStore(make, async ({ store }) => {
+        const { alice, bob, conv } = await pair(store);
+        const laptop = await device(store, bob.user.id, "laptop");
+        for (let i = 1; i <= 6; i++) await send(store, conv, alice, `m${i}`);
+        const at = (deviceId: string, delivered: number) =>
+          store.moveCursors([{ conversationId: conv, userId: bob.user.id, deviceId, delivered }]);
+
+        assert.equal((await at(bob.device.id, 4))[0]?.delivered, 4);
+        assert.deepEqual(await at(laptop.id, 2), [], "the laptop is behind the phone");
+        assert.equal((await pendingOf(laptop.id))?.delivered, 2, "but its own cursor moved");
+        assert.equal((await at(laptop.id, 6))[0]?.delivered, 6);
+        assert.deepEqual(await at(bob.device.id, 5), []);
+
+        async function pendingOf(deviceId: string) {
+          return (await store.pendingFor(bob.user.id, deviceId)).find(
+            (p) => p.conversationId === conv,
+          );
+        }
+      }));
+
+    it("clamps moves to the last seq and ignores moves of non-members", () =>
+      withStore(make, async ({ store }) => {
+        const { alice, bob, conv } = await pair(store);
+        const mallory = await party(store, "mallory");
+        await send(store, conv, alice, "m1");
+        await send(store, conv, alice, "m2");
+        assert.deepEqual(
+          await store.moveCursors([
+            {
+              conversationId: conv,
+              userId: bob.user.id,
+              deviceId: bob.device.id,
+              delivered: 99,
+              read: 99,
+            },
+          ]),
+          [{ conversationId: conv, userId: bob.user.id, delivered: 2, read: 2 }],
+        );
+        // Later messages are still pending for bob's device, not acked in advance.
+        await send(store, conv, alice, "m3");
+        assert.deepEqual(await store.pendingFor(bob.user.id, bob.device.id), [
+          { conversationId: conv, delivered: 2, lastSeq: 3 },
+        ]);
+
+        assert.deepEqual(
+          await store.moveCursors([
+            {
+              conversationId: conv,
+              userId: mallory.user.id,
+              deviceId: mallory.device.id,
+              delivered: 3,
+            },
+            {
+              conversationId: "no-such-conversation",
+              userId: bob.user.id,
+              deviceId: bob.device.id,
+              delivered: 1,
+            },
+          ]),
+          [],
+        );
+        assert.deepEqual(
+          (await store.conversationsOf(alice.user.id))[0]?.others.map((o) => o.userId),
+          [bob.user.id],
+        );
+      }));
+
+    it("lists the conversations a device has not fully received", () =>
+      withStore(make, async ({ store }) => {
+        const { alice, bob, conv } = await pair(store);
+        const carol = await party(store, "carol");
+        const { conv: bc } = await pairWith(bob, carol);
+        assert.deepEqual(await store.pendingFor(bob.user.id, bob.device.id), [], "no messages yet");
+
+        await send(store, conv, alice, "a1");
+        await send(store, conv, alice, "a2");
+        await send(store, bc, carol, "c1");
+        const pending = await store.pendingFor(bob.user.id, bob.device.id);
+        assert.deepEqual(
+          pending.sort((x, y) => x.conversationId.localeCompare(y.conversationId)),
+          [
+            { conversationId: conv, delivered: 0, lastSeq: 2 },
+            { conversationId: bc, delivered: 0, lastSeq: 1 },
+          ].sort((x, y) => x.conversationId.localeCompare(y.conversationId)),
+        );
+
+        await store.moveCursors([
+          { conversationId: conv, userId: bob.user.id, deviceId: bob.device.id, delivered: 2 },
+          { conversationId: bc, userId: bob.user.id, deviceId: bob.device.id, delivered: 1 },
+        ]);
+        assert.deepEqual(await store.pendingFor(bob.user.id, bob.device.id), []);
+        // A second device of bob's that never acked still has everything pending.
+        const laptop = await device(store, bob.user.id, "laptop");
+        assert.equal((await store.pendingFor(bob.user.id, laptop.id)).length, 2);
+
+        await send(store, conv, alice, "a3");
+        assert.deepEqual(await store.pendingFor(bob.user.id, bob.device.id), [
+          { conversationId: conv, delivered: 2, lastSeq: 3 },
+        ]);
+
+        async function pairWith(a: typeof bob, b: typeof carol) {
+          const id = directConversationId(a.user.id, b.user.id);
+          await store.ensureDirectConversation(id, a.user.id, b.user.id);
+          return { conv: id };
+        }
+      }));
+
+    it("returns other members' cursors that changed since a time", () =>
+      withStore(make, async ({ store }) => {
+        const { alice, bob, conv } = await pair(store);
+        for (let i = 1; i <= 3; i++) await send(store, conv, alice, `m${i}`);
+        await sleep(3);
+        const since = Date.now();
+        await sleep(3);
+        assert.deepEqual(await store.receiptsSince(alice.user.id, since), []);
+
+        await store.moveCursors([
+          {
+            conversationId: conv,
+            userId: bob.user.id,
+            deviceId: bob.device.id,
+            delivered: 3,
+            read: 1,
+          },
+          { conversationId: conv, userId: alice.user.id, deviceId: alice.device.id, read: 3 },
+        ]);
+        assert.deepEqual(await store.receiptsSince(alice.user.id, since), [
+          { conversationId: conv, userId: bob.user.id, delivered: 3, read: 1 },
+        ]);
+        assert.deepEqual(await store.receiptsSince(bob.user.id, since), [
+          { conversationId: conv, userId: alice.user.id, delivered: 0, read: 3 },
+        ]);
+        assert.deepEqual(await store.receiptsSince(alice.user.id, Date.now() + 60_000), []);
+      }));
+  });
+}
