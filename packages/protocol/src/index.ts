@@ -5,3 +5,4 @@ export type * from "./frames.server.ts";
 export * from "./ids.ts";
 export * from "./limits.ts";
 export * from "./rest.ts";
+export * from "./push.ts";

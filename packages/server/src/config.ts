@@ -28,6 +28,21 @@ export interface Config {
   argon2MemoryKib: number;
   argon2TimeCost: number;
   logLevel: string;
+  push: PushConfig;
+}
+
+/** Push notifications (see docs/push.md). */
+export interface PushConfig {
+  /** VAPID key pair (base64url); when unset the server generates one and keeps it in the push store. */
+  vapidPublicKey: string | undefined;
+  vapidPrivateKey: string | undefined;
+  /** Contact the push services may use (a `mailto:` or `https:` URL). */
+  vapidSubject: string;
+  /** Base URL of Expo's push API; `/send` and `/getReceipts` are appended. */
+  expoPushUrl: string;
+  expoAccessToken: string | undefined;
+  /** Messages of one conversation to one device within this window make one notification. */
+  coalesceMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -66,5 +81,13 @@ export function configFromEnv(env: Env = process.env): Config {
     argon2MemoryKib: intFrom(env, "COURIER_ARGON2_MEMORY_KIB", 19_456),
     argon2TimeCost: intFrom(env, "COURIER_ARGON2_TIME_COST", 2),
     logLevel: env.COURIER_LOG_LEVEL ?? "info",
+    push: {
+      vapidPublicKey: env.COURIER_VAPID_PUBLIC_KEY || undefined,
+      vapidPrivateKey: env.COURIER_VAPID_PRIVATE_KEY || undefined,
+      vapidSubject: env.COURIER_VAPID_SUBJECT || "mailto:push@courier.invalid",
+      expoPushUrl: env.COURIER_EXPO_PUSH_URL || "https://exp.host/--/api/v2/push",
+      expoAccessToken: env.COURIER_EXPO_ACCESS_TOKEN || undefined,
+      coalesceMs: intFrom(env, "COURIER_PUSH_COALESCE_MS", 1000),
+    },
   };
 }
