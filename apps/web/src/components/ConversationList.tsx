@@ -1,0 +1,30 @@
+import type { ChatSummary } from "../state/types.ts";
+import { ConversationRow } from "./ConversationRow.tsx";
+
+interface Props {
+  chats: ChatSummary[];
+  me: string;
+  active: string | undefined;
+  onOpen: (id: string) => void;
+}
+
+/** The conversations, newest activity first. Sorting here keeps every caller's order right. */
+export function ConversationList({ chats, me, active, onOpen }: Props) {
+  if (chats.length === 0) {
+    return <p className="empty-hint">No conversations yet. Find people to start one.</p>;
+  }
+  const sorted = [...chats].sort((a, b) => b.activity - a.activity);
+  return (
+    <ul className="chat-list" aria-label="Conversations">
+      {sorted.map((chat) => (
+        <ConversationRow
+          key={chat.id}
+          chat={chat}
+          me={me}
+          active={chat.id === active}
+          onOpen={onOpen}
+        />
+      ))}
+    </ul>
+  );
+}

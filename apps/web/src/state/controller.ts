@@ -1,0 +1,310 @@
+import type { CourierClient, LocalMessage } from "@courier/client";
+import type { UserInfo } from "@courier/protocol";
+import {
+  applyMessage,
+  applyPresence,
+  applyReceipt,
+  emptyThread,
+  fromServerMessage,
+  markChatRead,
+  mergeSummaries,
+  upsertMessages,
+} from "./chats.ts";
+import type { Store } from "./store.ts";
+import { type AppState, initialState, type Panel } from "./types.ts";
+
+const pageSize = 50;
+/** A typing indicator with no refresh for this long is stale (its `off` frame may be lost). */
+const typingTtlMs = 6000;
+
+/**
+ * Everything the screens can ask for, and the wiring from SDK events into the store. The SDK owns
+ * the protocol (outbox, acks, reconnects, storage); this class only shapes what it reports into
+ * what the screens show.
+ */
+export class AppController {
+  readonly store: Store<AppState>;
+  readonly client: CourierClient;
+  /** Whether the page is being looked at: only then does an open chat count as read. */
+  readonly #visible: () => boolean;
+  readonly #typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  #unbind: Array<() => void> = [];
+
+  constructor(store: Store<AppState>, client: CourierClient, visible: () => boolean) {
+    this.store = store;
+    this.client = client;
+    this.#visible = visible;
+  }
+
+  get #me(): string {
+    return this.store.get().me?.id ?? "";
+  }
+
+  // --- session -----------------------------------------------------------------------------
+
+  /** App start: a stored session opens straight into the cached chats, with or without network. */
+  async boot(): Promise<void> {
+    const session = await this.client.restore();
+    if (session === undefined) {
+      this.store.set({ phase: "signed-out" });
+      return;
+    }
+    await this.#enter(session.user);
+  }
+
+  async register(username: string, password: string, displayName: string): Promise<void> {
+    const auth = await this.client.register({
+      username,
+      password,
+      deviceName: deviceName(),
+      ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
+    });
+    await this.#enter(auth.user);
+  }
+
+  async login(username: string, password: string): Promise<void> {
+    const auth = await this.client.login({ username, password, deviceName: deviceName() });
+    await this.#enter(auth.user);
+  }
+
+  async logout(): Promise<void> {
+    this.#stop();
+    try {
+      await this.client.logout();
+    } finally {
+      this.store.set({ ...initialState, phase: "signed-out" });
+    }
+  }
+
+  /** Signs in the UI: cached list first (works offline), then connect and refresh. */
+  async #enter(me: UserInfo): Promise<void> {
+    this.#stop();
+    this.store.set({
+      ...initialState,
+      phase: "signed-in",
+      me,
+      networkUp: this.store.get().networkUp,
+    });
+    this.#bind();
+    const cached = await this.client.cachedConversations();
+    let chats = mergeSummaries([], cached, me.id);
+    // The cache may predate messages stored since: the newest local message wins.
+    for (const chat of chats) {
+      const [last] = (await this.client.messages(chat.id, { limit: 1 })).slice(-1);
+      if (last !== undefined) chats = applyMessage(chats, last, me.id, true);
+    }
+    this.store.set({ chats });
+    await this.client.connect();
+    this.#refreshPending();
+  }
+
+  #bind(): void {
+    const c = this.client;
+    this.#unbind = [
+      c.on("state", (connection) => this.store.set({ connection })),
+      c.on("synced", () => {
+        this.refreshConversations();
+        this.#markActiveRead();
+      }),
+      c.on("message", (m) => this.#onMessage(m)),
+      c.on("status", (m) => this.#onMessage(m)),
+      c.on("receipt", (r) =>
+        this.store.set((s) => ({ chats: applyReceipt(s.chats, r, this.#me) })),
+      ),
+      c.on("presence", (p) =>
+        this.store.set((s) => ({ chats: applyPresence(s.chats, p.user, p.online, p.lastSeen) })),
+      ),
+      c.on("typing", (t) => this.#onTyping(t.conv, t.user, t.on)),
+      c.on("auth_failed", () => {
+        this.logout().catch(() => {});
+      }),
+    ];
+  }
+
+  #stop(): void {
+    for (const off of this.#unbind) off();
+    this.#unbind = [];
+    for (const timer of this.#typingTimers.values()) clearTimeout(timer);
+    this.#typingTimers.clear();
+  }
+
+  // --- network and visibility --------------------------------------------------------------
+
+  setNetwork(up: boolean): void {
+    this.store.set({ networkUp: up });
+    this.client.setNetworkAvailable(up);
+  }
+
+  /** The page became visible again: the open chat's new messages are now seen. */
+  visibilityChanged(): void {
+    this.#markActiveRead();
+  }
+
+  // --- conversations -------------------------------------------------------------------------
+
+  refreshConversations(): void {
+    this.client.conversations().then(
+      (list) => this.store.set((s) => ({ chats: mergeSummaries(s.chats, list, this.#me) })),
+      () => {}, // Offline or a blip: the cached list stays; the next `synced` tries again.
+    );
+  }
+
+  showPanel(panel: Panel): void {
+    this.store.set({ panel });
+  }
+
+  async startChat(user: UserInfo): Promise<void> {
+    const summary = await this.client.startConversation(user.id);
+    this.store.set((s) => ({
+      chats: mergeSummaries(s.chats, [summary], this.#me),
+      panel: "chats",
+    }));
+    await this.openChat(summary.id);
+  }
+
+  async openChat(conv: string | undefined): Promise<void> {
+    this.store.set({ active: conv });
+    if (conv === undefined) return;
+    if (this.store.get().threads[conv] === undefined) {
+      const messages = await this.client.messages(conv, { limit: pageSize });
+      const first = messages.find((m) => m.seq !== undefined)?.seq;
+      const lastSeq = this.store.get().chats.find((c) => c.id === conv)?.last?.seq ?? 0;
+      const olderAvailable = first !== undefined ? first > 1 : lastSeq > 0;
+      this.#setThread(conv, upsertMessages({ ...emptyThread, olderAvailable }, messages));
+    }
+    this.#markActiveRead();
+  }
+
+  /** Scroll-back: older messages from this device's storage, else from the server's history. */
+  async loadOlder(conv: string): Promise<void> {
+    const thread = this.store.get().threads[conv];
+    if (thread === undefined || thread.loadingOlder || !thread.olderAvailable) return;
+    this.#setThread(conv, { ...thread, loadingOlder: true });
+    const before = thread.messages.find((m) => m.seq !== undefined)?.seq ?? Number.MAX_SAFE_INTEGER;
+    let older: LocalMessage[] = [];
+    let more = false;
+    try {
+      older = await this.client.messages(conv, { before, limit: pageSize });
+      more = (older[0]?.seq ?? 1) > 1;
+      if (older.length === 0) {
+        const page = await this.client.history(conv, { before, limit: pageSize });
+        older = page.messages.map((m) => fromServerMessage(m, this.#me));
+        more = page.more;
+      }
+    } catch {
+      more = true; // Offline with nothing local left: try again when scrolled up later.
+    }
+    const current = this.store.get().threads[conv] ?? thread;
+    this.#setThread(conv, {
+      ...upsertMessages(current, older),
+      olderAvailable: more,
+      loadingOlder: false,
+    });
+  }
+
+  async send(conv: string, text: string): Promise<void> {
+    const message = await this.client.send({ conv }, { type: "text", text });
+    this.#onMessage(message);
+    this.#refreshPending();
+  }
+
+  async retry(cid: string): Promise<void> {
+    const message = await this.client.resend(cid);
+    if (message !== undefined) this.#onMessage(message);
+  }
+
+  setTyping(conv: string, on: boolean): void {
+    this.client.setTyping(conv, on);
+  }
+
+  // --- event handling --------------------------------------------------------------------------
+
+  #onMessage(m: LocalMessage): void {
+    const seen = this.#isSeen(m.conv);
+    this.store.set((s) => {
+      const thread = s.threads[m.conv];
+      return {
+        chats: applyMessage(s.chats, m, this.#me, seen),
+        threads: thread ? { ...s.threads, [m.conv]: upsertMessages(thread, [m]) } : s.threads,
+      };
+    });
+    if (m.from !== this.#me) {
+      this.#onTyping(m.conv, m.from, false);
+      if (seen && m.seq !== undefined) this.#markRead(m.conv, m.seq);
+    } else if (m.status !== "pending") {
+      this.#refreshPending();
+    }
+  }
+
+  #onTyping(conv: string, user: string, on: boolean): void {
+    const key = `${conv} ${user}`;
+    clearTimeout(this.#typingTimers.get(key));
+    this.#typingTimers.delete(key);
+    if (on)
+      this.#typingTimers.set(
+        key,
+        setTimeout(() => this.#onTyping(conv, user, false), typingTtlMs),
+      );
+    this.store.set((s) => {
+      const others = (s.typing[conv] ?? []).filter((u) => u !== user);
+      const list = on ? [...others, user] : others;
+      if (list.length === (s.typing[conv]?.length ?? 0) && !on) return {};
+      return { typing: { ...s.typing, [conv]: list } };
+    });
+  }
+
+  #isSeen(conv: string): boolean {
+    return this.store.get().active === conv && this.#visible();
+  }
+
+  #markActiveRead(): void {
+    const { active, threads } = this.store.get();
+    if (active === undefined || !this.#visible()) return;
+    const messages = threads[active]?.messages ?? [];
+    let top = 0;
+    for (const m of messages) if (m.seq !== undefined && m.seq > top) top = m.seq;
+    if (top > 0) this.#markRead(active, top);
+  }
+
+  #markRead(conv: string, seq: number): void {
+    this.store.set((s) => ({ chats: markChatRead(s.chats, conv, seq) }));
+    this.client.markRead(conv, seq).catch(() => {});
+  }
+
+  #refreshPending(): void {
+    this.client.outbox().then(
+      (list) => this.store.set({ pending: list.filter((m) => m.status === "pending").length }),
+      () => {},
+    );
+  }
+
+  #setThread(conv: string, thread: AppState["threads"][string]): void {
+    this.store.set((s) => ({ threads: { ...s.threads, [conv]: thread } }));
+  }
+}
+
+/** A readable name for this browser in the devices list, e.g. "Chrome on Linux". */
+function deviceName(): string {
+  const ua = globalThis.navigator?.userAgent ?? "";
+  const browser = /Firefox\//.test(ua)
+    ? "Firefox"
+    : /Edg\//.test(ua)
+      ? "Edge"
+      : /Chrome\//.test(ua)
+        ? "Chrome"
+        : /Safari\//.test(ua)
+          ? "Safari"
+          : "Browser";
+  const os = /Android/.test(ua)
+    ? "Android"
+    : /iPhone|iPad/.test(ua)
+      ? "iOS"
+      : /Mac OS X/.test(ua)
+        ? "macOS"
+        : /Windows/.test(ua)
+          ? "Windows"
+          : /Linux/.test(ua)
+            ? "Linux"
+            : "";
+  return os ? `${browser} on ${os}` : browser;
+}
