@@ -1,0 +1,145 @@
+import { parseArgs } from "node:util";
+
+/** Everything the command line can say, with the defaults the issue's benchmark uses. */
+export interface BenchArgs {
+  scenario: "messaging" | "idle" | "store";
+  /** Arguments after the scenario name, untouched (the store scenario parses its own). */
+  rest: string[];
+  pairs: number;
+  /** Measured seconds, after the warm-up. */
+  duration: number;
+  warmup: number;
+  /** Messages in flight per sender (closed loop). */
+  window: number;
+  /** Open loop: total messages per second over all pairs; 0 = closed loop. */
+  rate: number;
+  procs: number;
+  /** An already running server, e.g. http://127.0.0.1:3000; empty = start one. */
+  target: string;
+  /** Drive the wire protocol directly instead of through the SDK. */
+  raw: boolean;
+  /** Idle scenario: connections to hold. */
+  connections: number;
+  /** Idle scenario: seconds to wait after all connections are online. */
+  settle: number;
+  /** Bytes of text per message. */
+  size: number;
+  /** Write a V8 CPU profile of the server into this folder. */
+  serverProfile: string;
+  /** Write V8 CPU profiles of the generator workers into this folder. */
+  workerProfile: string;
+  /** Print only the final JSON line. */
+  quiet: boolean;
+}
+
+const usage = `usage: npm run bench -- [messaging|idle|store] [flags]
+
+  messaging (default)   N pairs of SDK clients, send -> delivered receipt round trips
+    --pairs N           pairs of clients (1000)
+    --duration S        measured seconds (20), after --warmup S (3)
+    --window W          messages in flight per sender, closed loop (10)
+    --rate R            open loop instead: R messages/s in total, paced
+    --size B            bytes of text per message (100)
+    --raw               drive the wire protocol directly, not the SDK (SDK overhead comparison)
+  idle                  hold idle authenticated connections, print server memory per connection
+    --connections N     (10000)
+    --settle S          seconds to wait once all are online (5)
+  store                 the store benchmark (bench/src/store.ts)
+
+  common
+    --procs P           generator worker processes (2)
+    --target URL        use a running server instead of starting one
+    --server-profile D  start the server with --cpu-prof, profile into folder D
+    --worker-profile D  start the workers with --cpu-prof, profiles into folder D
+    --quiet             print only the JSON result line
+`;
+
+export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
+  const first = argv[0];
+  const named = first !== undefined && !first.startsWith("-");
+  const scenario = named ? first : "messaging";
+  const rest = named ? argv.slice(1) : argv;
+  if (scenario !== "messaging" && scenario !== "idle" && scenario !== "store") {
+    console.error(`unknown scenario ${JSON.stringify(scenario)}\n\n${usage}`);
+    return undefined;
+  }
+  if (scenario === "store") return { ...defaults(), scenario, rest };
+  const { values } = parseArgs({
+    args: rest,
+    strict: true,
+    options: {
+      pairs: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      window: { type: "string" },
+      rate: { type: "string" },
+      procs: { type: "string" },
+      target: { type: "string" },
+      raw: { type: "boolean" },
+      connections: { type: "string" },
+      settle: { type: "string" },
+      size: { type: "string" },
+      "server-profile": { type: "string" },
+      "worker-profile": { type: "string" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return undefined;
+  }
+  const d = defaults();
+  return {
+    scenario,
+    rest,
+    pairs: int(values.pairs, d.pairs, "pairs", 1),
+    duration: num(values.duration, d.duration, "duration"),
+    warmup: num(values.warmup, d.warmup, "warmup"),
+    window: int(values.window, d.window, "window", 1),
+    rate: num(values.rate, d.rate, "rate"),
+    procs: int(values.procs, d.procs, "procs", 1),
+    target: values.target ?? "",
+    raw: values.raw ?? false,
+    connections: int(values.connections, d.connections, "connections", 1),
+    settle: num(values.settle, d.settle, "settle"),
+    size: int(values.size, d.size, "size", 1),
+    serverProfile: values["server-profile"] ?? "",
+    workerProfile: values["worker-profile"] ?? "",
+    quiet: values.quiet ?? false,
+  };
+}
+
+function defaults(): Omit<BenchArgs, "scenario" | "rest"> {
+  return {
+    pairs: 1000,
+    duration: 20,
+    warmup: 3,
+    window: 10,
+    rate: 0,
+    procs: 2,
+    target: "",
+    raw: false,
+    connections: 10_000,
+    settle: 5,
+    size: 100,
+    serverProfile: "",
+    workerProfile: "",
+    quiet: false,
+  };
+}
+
+function num(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number >= 0`);
+  return value;
+}
+
+function int(raw: string | undefined, fallback: number, name: string, min: number): number {
+  const value = num(raw, fallback, name);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`--${name} must be an integer >= ${min}`);
+  }
+  return value;
+}

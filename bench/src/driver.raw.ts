@@ -1,0 +1,155 @@
+import type { ServerFrame } from "@courier/protocol";
+import WebSocket from "ws";
+import type { BenchSession } from "./accounts.ts";
+import type { Driver, DriverTarget, Peer, PeerHooks } from "./driver.ts";
+
+/**
+ * `--raw`: the least a client must do to take part in the delivery flow, straight on the wire
+ * protocol, with no SDK: authenticate, send, ack what arrives (one cumulative `ack` per
+ * conversation per tick), and read `sent`/`receipt`. Frames of one tick leave as one message,
+ * like the SDK's. It exists to measure the SDK's own cost; the headline figures use the SDK.
+ */
+export function rawDriver(target: DriverTarget): Driver {
+  const wsUrl = `${target.url.replace(/^http/, "ws")}/ws`;
+  const dirty: RawPeer[] = [];
+  const flushAll = () => {
+    const peers = dirty.splice(0);
+    for (const peer of peers) peer.flush();
+  };
+  const markDirty = (peer: RawPeer) => {
+    if (dirty.length === 0) setImmediate(flushAll);
+    dirty.push(peer);
+  };
+  let cidCounter = 0;
+  const prefix = `${process.pid}.`;
+  return {
+    name: "raw",
+    open(session: BenchSession, hooks: PeerHooks): Peer {
+      const ws = new WebSocket(wsUrl, {
+        localAddress: target.localAddress,
+        perMessageDeflate: false,
+      });
+      const peer = new RawPeer(ws, session, hooks, markDirty, () => prefix + cidCounter++);
+      return peer;
+    },
+  };
+}
+
+class RawPeer implements Peer {
+  readonly #ws: WebSocket;
+  readonly #me: string;
+  readonly #hooks: PeerHooks;
+  readonly #markDirty: (peer: RawPeer) => void;
+  readonly #newCid: () => string;
+  #ready = false;
+  #queue: string[] = [];
+  /** Per conversation: highest seq received, to ack in the next flush. */
+  #acks = new Map<string, number>();
+  /** My messages by cid until `sent` gives them a seq. */
+  #unacked = new Map<string, number>();
+  /** My stored messages by conversation and seq, until a receipt covers them. */
+  #undelivered = new Map<string, Map<number, number>>();
+  /** The peer's delivered cursor per conversation. */
+  #peerDelivered = new Map<string, number>();
+
+  constructor(
+    ws: WebSocket,
+    session: BenchSession,
+    hooks: PeerHooks,
+    markDirty: (peer: RawPeer) => void,
+    newCid: () => string,
+  ) {
+    this.#ws = ws;
+    this.#me = session.user.id;
+    this.#hooks = hooks;
+    this.#markDirty = markDirty;
+    this.#newCid = newCid;
+    ws.on("open", () => ws.send(JSON.stringify({ t: "auth", token: session.token })));
+    ws.on("message", (data, isBinary) => {
+      if (!isBinary) this.#receive(String(data));
+    });
+    ws.on("error", () => hooks.error("socket"));
+    ws.on("close", (code) => {
+      if (code !== 1000 && code !== 1005) hooks.error(`close_${code}`);
+    });
+  }
+
+  send(conv: string, text: string, sentAt: number): void {
+    const cid = this.#newCid();
+    this.#unacked.set(cid, sentAt);
+    this.#push(JSON.stringify({ t: "send", cid, conv, content: { type: "text", text } }));
+  }
+
+  close(): void {
+    this.#ws.close(1000);
+  }
+
+  flush(): void {
+    for (const [conv, seq] of this.#acks) this.#queue.push(JSON.stringify({ t: "ack", conv, seq }));
+    this.#acks.clear();
+    const q = this.#queue;
+    if (q.length === 0 || !this.#ready) return;
+    this.#queue = [];
+    this.#ws.send(q.length === 1 ? (q[0] as string) : `[${q.join(",")}]`);
+  }
+
+  #push(frame: string): void {
+    if (this.#queue.length === 0 && this.#acks.size === 0) this.#markDirty(this);
+    this.#queue.push(frame);
+  }
+
+  #receive(data: string): void {
+    const value = JSON.parse(data) as ServerFrame | ServerFrame[];
+    const frames = Array.isArray(value) ? value : [value];
+    for (const f of frames) {
+      switch (f.t) {
+        case "msg": {
+          this.#hooks.received(f.cid);
+          if (this.#queue.length === 0 && this.#acks.size === 0) this.#markDirty(this);
+          if ((this.#acks.get(f.conv) ?? 0) < f.seq) this.#acks.set(f.conv, f.seq);
+          break;
+        }
+        case "sent": {
+          const sentAt = this.#unacked.get(f.cid);
+          if (sentAt === undefined) break; // a resend's second `sent`: already counted
+          this.#unacked.delete(f.cid);
+          this.#hooks.acked(sentAt);
+          if (f.seq <= (this.#peerDelivered.get(f.conv) ?? 0)) {
+            this.#hooks.delivered(sentAt);
+            break;
+          }
+          let own = this.#undelivered.get(f.conv);
+          if (own === undefined) {
+            own = new Map();
+            this.#undelivered.set(f.conv, own);
+          }
+          own.set(f.seq, sentAt);
+          break;
+        }
+        case "receipt": {
+          if (f.user === this.#me) break;
+          if (f.delivered <= (this.#peerDelivered.get(f.conv) ?? 0)) break;
+          this.#peerDelivered.set(f.conv, f.delivered);
+          const own = this.#undelivered.get(f.conv);
+          if (own === undefined) break;
+          for (const [seq, sentAt] of own) {
+            if (seq > f.delivered) continue;
+            own.delete(seq);
+            this.#hooks.delivered(sentAt);
+          }
+          break;
+        }
+        case "synced":
+          this.#ready = true;
+          this.#hooks.online();
+          if (this.#queue.length > 0) this.#markDirty(this);
+          break;
+        case "error":
+          this.#hooks.error(f.code);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}

@@ -1,0 +1,262 @@
+import os from "node:os";
+import { type BenchPair, createPairs, lastSeqs } from "./accounts.ts";
+import type { BenchArgs } from "./args.ts";
+import type { WorkerResult } from "./ipc.ts";
+import { sleep } from "./pool.ts";
+import { type ProcSample, sampleProc, sampleProcs } from "./proc.ts";
+import { int, mib, ms, Report } from "./report.ts";
+import { type LatencySummary, summarize } from "./samples.ts";
+import { type ServerHandle, startServer } from "./server.ts";
+import { WorkerPool } from "./workers.ts";
+
+export interface MessagingResult {
+  bench: "messaging";
+  driver: "sdk" | "raw";
+  mode: "closed" | "open";
+  pairs: number;
+  window: number;
+  /** Open loop: the target rate, msgs/s. */
+  rate: number;
+  procs: number;
+  duration: number;
+  /** Delivered receipts per second inside the measured window (end to end). */
+  msgsPerSec: number;
+  latencyMs: LatencySummary;
+  submitted: number;
+  acked: number;
+  delivered: number;
+  received: number;
+  doubles: number;
+  lost: number;
+  skipped: number;
+  /** Messages the server holds for the bench's conversations (sum of last seqs), -1 if unchecked. */
+  stored: number;
+  ok: boolean;
+  server: {
+    pid: number | undefined;
+    rssBefore: number;
+    rssAfter: number;
+    rssPeak: number;
+    cpuSeconds: number;
+    cpuCores: number;
+  } | null;
+  generator: { cpuSeconds: number; cpuCores: number; rss: number };
+  errors: Record<string, number>;
+}
+
+/** The default scenario: N pairs, send → delivered receipt round trips, closed or open loop. */
+export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
+  const report = new Report(args.quiet);
+  const mode = args.rate > 0 ? "open" : "closed";
+  report.line(
+    `Courier messaging bench: ${args.pairs} pairs, ${mode === "closed" ? `window ${args.window}` : `${int(args.rate)} msgs/s paced`}, ` +
+      `${args.duration} s (+${args.warmup} s warm-up), ${args.procs} worker processes, driver ${args.raw ? "raw protocol" : "SDK"}`,
+  );
+  let server: ServerHandle | undefined;
+  let pool: WorkerPool | undefined;
+  try {
+    server = args.target
+      ? {
+          url: args.target.replace(/\/+$/, ""),
+          pid: undefined,
+          inspector: undefined,
+          stop: async () => {},
+        }
+      : await startServer(args.serverProfile ? { cpuProfileDir: args.serverProfile } : {});
+    report.progress(`server ${server.url}${server.pid ? ` (pid ${server.pid})` : ""}`);
+    const t = Date.now();
+    const pairs = await createPairs(server.url, args.pairs);
+    report.progress(
+      `registered ${int(args.pairs * 2)} users and ${int(args.pairs)} conversations in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+    );
+
+    const procs = Math.min(args.procs, args.pairs);
+    pool = new WorkerPool(procs, args.workerProfile ? { profileDir: args.workerProfile } : {});
+    const shares = split(pairs, procs);
+    shares.forEach((share, i) => {
+      pool?.send(i, {
+        type: "messaging",
+        url: server?.url as string,
+        localAddress: WorkerPool.localAddress(i),
+        driver: args.raw ? "raw" : "sdk",
+        pairs: share,
+        window: args.window,
+        rate: (args.rate * share.length) / args.pairs,
+        size: args.size,
+      });
+    });
+    const t1 = Date.now();
+    await pool.waitOnline(args.pairs * 2, 120_000);
+    report.progress(
+      `${int(args.pairs * 2)} clients online in ${((Date.now() - t1) / 1000).toFixed(1)} s`,
+    );
+    await sleep(500);
+
+    const pid = server.pid;
+    const before = pid ? sampleProc(pid) : undefined;
+    let peak = before?.rss ?? 0;
+    const sampler = setInterval(() => {
+      if (pid) peak = Math.max(peak, sampleProc(pid).rss);
+    }, 250);
+    const startAt = Date.now() + 300;
+    const measureFrom = startAt + args.warmup * 1000;
+    const measureTo = measureFrom + args.duration * 1000;
+    pool.broadcast({ type: "start", startAt, measureFrom, measureTo, drainMs: 15_000 });
+    report.progress(`running: warm-up ${args.warmup} s, then ${args.duration} s measured`);
+    await sleep(measureFrom - Date.now());
+    const serverFrom = pid ? sampleProc(pid) : undefined;
+    const genFrom = sampleProcs(pool.pids);
+    await sleep(measureTo - Date.now());
+    const serverTo = pid ? sampleProc(pid) : undefined;
+    const genTo = sampleProcs(pool.pids);
+    clearInterval(sampler);
+    report.progress("draining: waiting for every message in flight");
+    const results = await pool.results(30_000);
+    const after = pid ? sampleProc(pid) : undefined;
+
+    const stored = await checkStored(server.url, shares, results);
+    const result = summarizeRun(args, mode, procs, results, stored, {
+      pid,
+      before,
+      after,
+      peak,
+      serverFrom,
+      serverTo,
+      genCpu: genTo.cpu - genFrom.cpu,
+      genRss: genTo.rss,
+    });
+    print(report, result);
+    report.json(result);
+    return result;
+  } finally {
+    await pool?.stop();
+    await server?.stop();
+  }
+}
+
+/** Contiguous blocks of pairs per worker. */
+function split<T>(items: T[], parts: number): T[][] {
+  const out: T[][] = [];
+  const size = Math.ceil(items.length / parts);
+  for (let i = 0; i < parts; i++) out.push(items.slice(i * size, (i + 1) * size));
+  return out.filter((s) => s.length > 0);
+}
+
+/** Sum of the conversations' last seqs on the server, checked pair by pair against what was sent. */
+async function checkStored(url: string, shares: BenchPair[][], results: WorkerResult[]) {
+  const pairs = shares.flat();
+  const expected = results.flatMap((r) => r.perPair);
+  const seqs = await lastSeqs(url, pairs);
+  const mismatched = seqs.filter((s, i) => s !== expected[i]).length;
+  return { total: seqs.reduce((a, b) => a + b, 0), mismatched };
+}
+
+function summarizeRun(
+  args: BenchArgs,
+  mode: "closed" | "open",
+  procs: number,
+  results: WorkerResult[],
+  stored: { total: number; mismatched: number },
+  s: {
+    pid: number | undefined;
+    before: ProcSample | undefined;
+    after: ProcSample | undefined;
+    peak: number;
+    serverFrom: ProcSample | undefined;
+    serverTo: ProcSample | undefined;
+    genCpu: number;
+    genRss: number;
+  },
+): MessagingResult {
+  const sum = (f: (r: WorkerResult) => number) => results.reduce((n, r) => n + f(r), 0);
+  const errors: Record<string, number> = {};
+  for (const r of results)
+    for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const submitted = sum((r) => r.submitted);
+  const received = sum((r) => r.received);
+  const delivered = sum((r) => r.delivered);
+  const acked = sum((r) => r.acked);
+  const doubles = sum((r) => r.doubles);
+  const lost = submitted - received;
+  const serverCpu = s.serverFrom && s.serverTo ? s.serverTo.cpu - s.serverFrom.cpu : 0;
+  return {
+    bench: "messaging",
+    driver: args.raw ? "raw" : "sdk",
+    mode,
+    pairs: args.pairs,
+    window: args.window,
+    rate: args.rate,
+    procs,
+    duration: args.duration,
+    msgsPerSec: sum((r) => r.measuredDelivered) / args.duration,
+    latencyMs: summarize(results.map((r) => r.latencies)),
+    submitted,
+    acked,
+    delivered,
+    received,
+    doubles,
+    lost,
+    skipped: sum((r) => r.skipped),
+    stored: stored.total,
+    ok:
+      lost === 0 &&
+      doubles === 0 &&
+      acked === submitted &&
+      delivered === submitted &&
+      stored.mismatched === 0 &&
+      results.every((r) => r.drained),
+    server: s.before
+      ? {
+          pid: s.pid,
+          rssBefore: s.before.rss,
+          rssAfter: s.after?.rss ?? 0,
+          rssPeak: s.peak,
+          cpuSeconds: serverCpu,
+          cpuCores: serverCpu / args.duration,
+        }
+      : null,
+    generator: {
+      cpuSeconds: s.genCpu,
+      cpuCores: s.genCpu / args.duration,
+      rss: s.genRss,
+    },
+    errors,
+  };
+}
+
+function print(report: Report, r: MessagingResult): void {
+  const l = r.latencyMs;
+  report.line();
+  report.line(`Result (${os.cpus().length} cores, Node ${process.versions.node})`);
+  report.table([
+    ["end to end", `${int(r.msgsPerSec)} msgs/s (send -> delivered receipt at the sender)`],
+    [
+      "round trip",
+      `p50 ${ms(l.p50)}  p95 ${ms(l.p95)}  p99 ${ms(l.p99)}  max ${ms(l.max)}  (${int(l.count)} samples)`,
+    ],
+    [
+      "server",
+      r.server
+        ? `RSS ${mib(r.server.rssBefore)} before, ${mib(r.server.rssAfter)} after, ${mib(r.server.rssPeak)} peak; ` +
+          `CPU ${r.server.cpuSeconds.toFixed(1)} s = ${r.server.cpuCores.toFixed(2)} cores`
+        : "n/a (--target: pid unknown)",
+    ],
+    [
+      "generator",
+      `CPU ${r.generator.cpuSeconds.toFixed(1)} s = ${r.generator.cpuCores.toFixed(2)} cores over ${r.procs} processes, RSS ${mib(r.generator.rss)}`,
+    ],
+    [
+      "correctness",
+      `${int(r.submitted)} sent, ${int(r.acked)} acked, ${int(r.delivered)} delivered receipts, ` +
+        `${int(r.received)} received once, ${r.doubles} doubled, ${r.lost} lost, ${int(r.stored)} stored on the server` +
+        (r.skipped > 0 ? `, ${int(r.skipped)} sends skipped (pair over 1000 in flight)` : ""),
+    ],
+    ["errors", Object.keys(r.errors).length === 0 ? "none" : JSON.stringify(r.errors)],
+    [
+      "verdict",
+      r.ok
+        ? "OK: every message acked, stored, and delivered exactly once"
+        : "FAILED: see counts above",
+    ],
+  ]);
+}

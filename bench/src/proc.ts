@@ -1,0 +1,52 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+/** A process's resource use as Linux reports it in /proc. */
+export interface ProcSample {
+  /** Resident set size, bytes. */
+  rss: number;
+  /** User + system CPU time, seconds. */
+  cpu: number;
+}
+
+let ticksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+    } catch {
+      ticksPerSecond = 100;
+    }
+    if (!Number.isFinite(ticksPerSecond) || ticksPerSecond <= 0) ticksPerSecond = 100;
+  }
+  return ticksPerSecond;
+}
+
+/** Reads /proc/<pid>/stat (utime + stime) and /proc/<pid>/status (VmRSS). */
+export function sampleProc(pid: number): ProcSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command name (field 2) may contain spaces: fields are counted after its closing paren.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { rss: rssKb * 1024, cpu: (utime + stime) / clockTicks() };
+}
+
+/** Sums /proc samples of several processes (the generator's workers). */
+export function sampleProcs(pids: number[]): ProcSample {
+  let rss = 0;
+  let cpu = 0;
+  for (const pid of pids) {
+    try {
+      const s = sampleProc(pid);
+      rss += s.rss;
+      cpu += s.cpu;
+    } catch {
+      // a worker that already exited contributes nothing
+    }
+  }
+  return { rss, cpu };
+}

@@ -1,0 +1,123 @@
+import { type ChildProcess, fork } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FromWorker, ToWorker, WorkerResult } from "./ipc.ts";
+
+const workerMain = fileURLToPath(new URL("./worker.ts", import.meta.url));
+
+/**
+ * The generator's worker processes. Worker i binds its client sockets to 127.0.0.(i+2), so
+ * every worker has its own ephemeral port range and its own 20,000-file limit.
+ */
+export class WorkerPool {
+  readonly #children: ChildProcess[];
+  readonly #online: number[];
+  readonly #results: Array<WorkerResult | undefined>;
+  #failure: string | undefined;
+
+  constructor(count: number, options: { profileDir?: string } = {}) {
+    const execArgv = options.profileDir
+      ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(options.profileDir)}`]
+      : [];
+    this.#online = new Array<number>(count).fill(0);
+    this.#results = new Array<WorkerResult | undefined>(count).fill(undefined);
+    this.#children = Array.from({ length: count }, (_, i) => {
+      const child = fork(workerMain, [], { execArgv, serialization: "advanced" });
+      child.on("message", (message: FromWorker) => {
+        if (message.type === "online") this.#online[i] = message.count;
+        else if (message.type === "result") this.#results[i] = message.result;
+        else if (message.type === "failed") this.#failure = `worker ${i}: ${message.message}`;
+      });
+      child.on("exit", (code) => {
+        if (code !== 0 && this.#results[i] === undefined) {
+          this.#failure ??= `worker ${i} exited with ${code}`;
+        }
+      });
+      return child;
+    });
+  }
+
+  get size(): number {
+    return this.#children.length;
+  }
+
+  get pids(): number[] {
+    return this.#children.map((c) => c.pid ?? 0).filter((pid) => pid > 0);
+  }
+
+  /** The source address worker `i` binds its sockets to. */
+  static localAddress(i: number): string {
+    return `127.0.0.${2 + i}`;
+  }
+
+  send(i: number, message: ToWorker): void {
+    this.#children[i]?.send(message);
+  }
+
+  broadcast(message: ToWorker): void {
+    for (let i = 0; i < this.#children.length; i++) this.send(i, message);
+  }
+
+  get online(): number {
+    return this.#online.reduce((a, b) => a + b, 0);
+  }
+
+  /** Resolves once `total` clients are online over all workers; rejects on timeout or failure. */
+  waitOnline(total: number, timeoutMs: number, onProgress?: (online: number) => void) {
+    let last = -1;
+    return this.#waitFor(
+      () => {
+        if (this.online !== last) {
+          last = this.online;
+          onProgress?.(last);
+        }
+        return this.online >= total;
+      },
+      timeoutMs,
+      `only ${this.online} of ${total} clients online`,
+    );
+  }
+
+  /** Resolves with every worker's result; rejects on timeout or failure. */
+  async results(timeoutMs: number): Promise<WorkerResult[]> {
+    await this.#waitFor(
+      () => this.#results.every((r) => r !== undefined),
+      timeoutMs,
+      "workers did not report in time",
+    );
+    return this.#results as WorkerResult[];
+  }
+
+  /** Tells every worker to close its clients and exit; kills those still there after 5 s. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.#children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+            child.once("exit", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            if (child.connected) child.send({ type: "stop" } satisfies ToWorker);
+            else child.kill("SIGTERM");
+          }),
+      ),
+    );
+  }
+
+  /** Polls `done` every 100 ms (IPC messages update the state in between). */
+  #waitFor(done: () => boolean, timeoutMs: number, timeoutMessage: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const deadline = Date.now() + timeoutMs;
+      const check = () => {
+        if (this.#failure !== undefined) reject(new Error(this.#failure));
+        else if (done()) resolve();
+        else if (Date.now() > deadline) reject(new Error(timeoutMessage));
+        else setTimeout(check, 100);
+      };
+      check();
+    });
+  }
+}
