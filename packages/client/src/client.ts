@@ -1,6 +1,6 @@
 import type {
   AuthResponse,
-  Content as ContentValue,
+  ClientContent as ContentValue,
   ConversationSummary,
   DeviceInfo,
   LoginBody,
@@ -8,7 +8,7 @@ import type {
   RegisterBody,
   UserInfo,
 } from "@courier/protocol";
-import { Content, directConversationId, ErrorCode } from "@courier/protocol";
+import { ClientContent, directConversationId, ErrorCode } from "@courier/protocol";
 import type { BackoffOptions } from "./backoff.ts";
 import { FrameBatcher } from "./batcher.ts";
 import { ConnectionManager } from "./connection.ts";
@@ -196,7 +196,7 @@ export class CourierClient {
   async send(target: SendTarget, content: ContentValue): Promise<LocalMessage> {
     const engine = await this.#engineReady();
     const me = engine.me;
-    const checked = Content.safeParse(content);
+    const checked = ClientContent.safeParse(content);
     if (!checked.success) {
       throw new CourierError(ErrorCode.badFrame, checked.error.issues[0]?.message ?? "bad content");
     }

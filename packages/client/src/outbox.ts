@@ -1,4 +1,4 @@
-import type { SendFrame } from "@courier/protocol";
+import type { ClientContent, SendFrame } from "@courier/protocol";
 import type { RetryPolicy } from "./retry.ts";
 import type { StorageBatch } from "./storage.ts";
 import type { LocalMessage } from "./types.ts";
@@ -320,7 +320,9 @@ function newEntry(message: LocalMessage): Entry {
 }
 
 function toFrame(m: LocalMessage): SendFrame {
+  // The outbox only ever holds this device's own sends, which `send` checked as client content.
+  const content = m.content as ClientContent;
   return m.to !== undefined
-    ? { t: "send", cid: m.cid, to: m.to, content: m.content }
-    : { t: "send", cid: m.cid, conv: m.conv, content: m.content };
+    ? { t: "send", cid: m.cid, to: m.to, content }
+    : { t: "send", cid: m.cid, conv: m.conv, content };
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Content } from "./content.ts";
+import { ClientContent } from "./content.ts";
 import { ErrorCode } from "./errors.ts";
 import { Limits } from "./limits.ts";
 
@@ -24,7 +24,7 @@ export const SendFrame = z
     cid: z.string().min(1).max(Limits.maxClientIdChars),
     conv: id.optional(),
     to: id.optional(),
-    content: Content,
+    content: ClientContent,
   })
   .refine((f) => (f.conv === undefined) !== (f.to === undefined), {
     message: "exactly one of conv or to must be set",

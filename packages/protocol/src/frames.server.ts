@@ -68,6 +68,28 @@ export interface PresenceFrame {
   lastSeen: number;
 }
 
+/**
+ * Groups: every member other than you has received (`delivered`) / read (`read`) every message
+ * up to these seqs. Sent to members with recent messages in the group, throttled, instead of
+ * one `receipt` per member: a thousand members reading is one frame, not a thousand.
+ */
+export interface GroupReceiptFrame {
+  t: "group_receipt";
+  conv: string;
+  delivered: number;
+  read: number;
+}
+
+/**
+ * Large groups ("push to notify, pull to serve"): messages up to `seq` exist in `conv`; pull
+ * what you are missing. Several notifies for one conversation may be coalesced into the last.
+ */
+export interface NotifyFrame {
+  t: "notify";
+  conv: string;
+  seq: number;
+}
+
 /** The sync that follows `ready` is complete: every message and receipt missed while away has been sent. */
 export interface SyncedFrame {
   t: "synced";
@@ -100,6 +122,8 @@ export type ServerFrame =
   | SentFrame
   | MessageFrame
   | ReceiptFrame
+  | GroupReceiptFrame
+  | NotifyFrame
   | TypingEventFrame
   | PresenceFrame
   | SyncedFrame

@@ -13,4 +13,7 @@ export const Limits = {
   passwordMin: 8,
   passwordMax: 256,
   displayNameMax: 64,
+  groupNameMax: 100,
+  /** Most members one create or add request may name (the group's size limit is configured). */
+  groupCreateMax: 1024,
 } as const;

@@ -76,16 +76,22 @@ export interface MessageInfo {
 /** One row of GET /api/conversations, newest activity first. */
 export interface ConversationSummary {
   id: string;
-  kind: "direct";
-  /** The other member, with presence. */
-  peer: UserInfo & Presence;
+  kind: "direct" | "group";
+  /** The other member's display name, or the group's name. */
+  title: string;
+  /** Direct conversations: the other member, with presence. Null for groups. */
+  peer: (UserInfo & Presence) | null;
+  memberCount: number;
   lastSeq: number;
   lastMessage: MessageInfo | null;
   /** Messages from others above my read cursor. */
   unread: number;
   /** My own read cursor (max over my devices). */
   readSeq: number;
-  /** The peer's cursors: my messages up to these seqs are delivered / read. */
+  /**
+   * The lowest cursors among the other members: my messages up to these seqs are delivered to /
+   * read by all of them.
+   */
   peerDelivered: number;
   peerRead: number;
 }

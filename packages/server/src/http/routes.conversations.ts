@@ -37,7 +37,9 @@ export function conversationRoutes(store: Store, bus: Bus, membership: Membershi
         {
           id: row.id,
           kind: row.kind,
+          title: peer.displayName,
           peer: { ...userInfo(peer), ...(presence.get(peer.id) ?? { online: false, lastSeen: 0 }) },
+          memberCount: row.members.length,
           lastSeq: row.lastSeq,
           lastMessage: row.lastMessage ? toMessageInfo(row.lastMessage) : null,
           unread: row.unread,

@@ -17,7 +17,10 @@ import type { Content } from "@courier/protocol";
  * - Cursors only move forward: a move to a lower seq than stored is a no-op.
  * - Times are milliseconds since the epoch, taken from the server clock.
  * - Errors: a broken backend rejects with `StoreUnavailableError`; a taken username with
- *   `StoreConflictError`. Nothing else is thrown for valid input.
+ *   `StoreConflictError`; a group change against the rules with `StoreRejectedError`. Nothing
+ *   else is thrown for valid input.
+ * - Device cursors never pass the conversation's last seq (a move beyond it is clamped), so a
+ *   client cannot mark messages delivered before they exist.
  */
 export interface Store {
   // --- accounts and devices ---
@@ -153,24 +156,135 @@ export interface MemberCursor {
 
 export interface PendingConversation {
   conversationId: string;
-  /** This device's delivered cursor (0 if it never acked). */
+  /**
+   * This device's delivered cursor (0 if it never acked), raised to joined_seq - 1 for a group
+   * member, who sees nothing from before they joined.
+   */
   delivered: number;
   lastSeq: number;
 }
 
 export interface ConversationRow {
   id: string;
-  kind: "direct";
+  kind: "direct" | "group";
   members: string[];
   lastSeq: number;
   lastMessage: StoredMessage | null;
   /** The user's own member cursors. */
   delivered: number;
   read: number;
-  /** Messages from other members with seq above the user's read cursor. */
+  /** Messages from other members with seq above the user's read cursor (and joined seq). */
   unread: number;
   /** Cursors of the other members. */
   others: MemberCursor[];
+}
+
+/**
+ * Group operations of the store seam (same contract rules as `Store`). Kept as its own interface
+ * while the implementations catch up; it becomes part of `Store` once both stores implement it.
+ */
+export interface GroupStore {
+  // --- groups ---
+  /**
+   * Creates a group: the creator as its admin, `members` as members (all with joined_seq 1), and
+   * its `created` system message as seq 1, in one transaction. Rejects with StoreRejectedError:
+   * `no_such_user` if a member id is unknown, `limit_reached` above `maxMembers`.
+   */
+  createGroup(group: NewGroup): Promise<GroupChangeResult>;
+  /**
+   * Applies one change to a group and appends the system message that tells it, in one
+   * transaction: the permission checks run inside it, so racing admins cannot break the rules.
+   * - `add` (admins): new members join with joined_seq = the system message's seq; ids already
+   *   members are skipped; `conflict` if nobody is new; `no_such_user`; `limit_reached`.
+   * - `remove` (admins): `not_member` if the target is not in the group; removing yourself is `leave`.
+   * - `leave` (any member): when the last admin leaves, the longest-standing member becomes admin.
+   * - `promote` (admins): the target becomes an admin.
+   * - `rename` (any member).
+   * A non-member actor gets `not_member`, a non-admin `forbidden`, an unknown group
+   * `not_member` too (so ids cannot be probed).
+   */
+  changeGroup(change: GroupChange): Promise<GroupChangeResult>;
+  /** The group with its current members, or undefined (also for direct conversations). */
+  groupInfo(conversationId: string): Promise<StoredGroup | undefined>;
+  /** A current member's role and joined seq (direct conversations: member, 0), or undefined. */
+  memberOf(conversationId: string, userId: string): Promise<MemberInfo | undefined>;
+  /** Every current member's cursors. */
+  memberCursors(conversationId: string): Promise<MemberCursor[]>;
+  /**
+   * Who sent the messages with seq > afterSeq, with each sender's highest seq. Looks at the last
+   * 1,000 messages at most, so a member who stays away for long cannot make it a scan.
+   */
+  recentSenders(
+    conversationId: string,
+    afterSeq: number,
+  ): Promise<Array<{ userId: string; seq: number }>>;
+  /**
+   * Message info: for each current member, when their delivered and read cursors first reached
+   * `seq` (null if not yet). Kept for groups only: `moveCursors` records the time of every
+   * member-cursor advance in a group.
+   */
+  messageReceipts(conversationId: string, seq: number): Promise<MessageReceipt[]>;
+  /** Ids of the user's groups that have at least `minMembers` members. */
+  largeGroupsOf(userId: string, minMembers: number): Promise<string[]>;
+}
+
+export interface NewGroup {
+  name: string;
+  creatorId: string;
+  creatorDeviceId: string;
+  members: string[];
+  maxMembers: number;
+}
+
+export type GroupChange = {
+  conversationId: string;
+  actorId: string;
+  actorDeviceId: string;
+  maxMembers: number;
+} & (
+  | { kind: "add"; users: string[] }
+  | { kind: "remove"; user: string }
+  | { kind: "leave" }
+  | { kind: "promote"; user: string }
+  | { kind: "rename"; name: string }
+);
+
+export interface MemberInfo {
+  role: "admin" | "member";
+  joinedSeq: number;
+}
+
+export interface StoredGroup {
+  id: string;
+  name: string;
+  createdAt: number;
+  members: Array<MemberInfo & { userId: string }>;
+}
+
+export interface GroupChangeResult {
+  /** The system message the change appended. */
+  message: StoredMessage;
+  /** The group after the change. */
+  group: StoredGroup;
+  /** Users who stopped being members with this change (they still get its system message). */
+  removed: string[];
+}
+
+export interface MessageReceipt {
+  userId: string;
+  deliveredAt: number | null;
+  readAt: number | null;
+}
+
+/** A request the store refused for a rule of the data, with the protocol error code to report. */
+export class StoreRejectedError extends Error {
+  override name = "StoreRejectedError";
+  readonly code: "not_member" | "forbidden" | "no_such_user" | "limit_reached" | "conflict";
+
+  constructor(code: StoreRejectedError["code"], message: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 export class StoreUnavailableError extends Error {
