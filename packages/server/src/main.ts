@@ -1,8 +1,14 @@
 import { createCourier } from "./app.ts";
 import { configFromEnv } from "./config.ts";
+import { mountWebApp } from "./http/web.ts";
 
 /** `npm start`: one Courier node configured from the environment, stopped cleanly by SIGINT/SIGTERM. */
-const courier = await createCourier(configFromEnv());
+const courier = await createCourier(configFromEnv(), {
+  // The web app's production build at `/` when there is one (`npm start` builds it first).
+  extendHttp: (app) => {
+    mountWebApp(app, process.env.COURIER_WEB_DIR || undefined);
+  },
+});
 console.log(`Courier is running at ${courier.url.replace("127.0.0.1", "localhost")}`);
 
 let stopping = false;
