@@ -8,14 +8,15 @@ import type { Scheduler } from "./scheduler.ts";
  * `ack` for the same conversation in the same tick replaces the first in place, which is how
  * "at most one ack (read, typing) per conversation per tick" holds.
  *
- * Messages never exceed `maxBytes` (the server's frame limit): a large batch is split into
- * several messages, in order. A single frame larger than the limit is still sent alone, and the
+ * Messages never exceed `maxBytes` (the server's frame limit) nor `maxFrames` (the server takes
+ * arrays of 1 to 256 frames): a large batch is split into several messages, in order. A single frame larger than the limit is still sent alone, and the
  * server answers it with `too_large`.
  */
 export class FrameBatcher {
   readonly #write: (data: string) => boolean;
   readonly #schedule: Scheduler;
   readonly #maxBytes: number;
+  readonly #maxFrames: number;
   #queue: ClientFrame[] = [];
   #keyed = new Map<string, number>();
   #scheduled = false;
@@ -28,11 +29,12 @@ export class FrameBatcher {
   constructor(
     write: (data: string) => boolean,
     schedule: Scheduler,
-    maxBytes = Limits.maxFrameBytes,
+    limits: { maxBytes?: number; maxFrames?: number } = {},
   ) {
     this.#write = write;
     this.#schedule = schedule;
-    this.#maxBytes = maxBytes;
+    this.#maxBytes = limits.maxBytes ?? Limits.maxFrameBytes;
+    this.#maxFrames = limits.maxFrames ?? 256;
   }
 
   /** Number of frames waiting for the next flush. */
@@ -81,7 +83,12 @@ export class FrameBatcher {
     let bytes = -1;
     for (const frame of frames) {
       const json = JSON.stringify(frame);
-      if (parts.length > 0 && (chars + json.length + 1) * 3 > this.#maxBytes) {
+      if (parts.length === this.#maxFrames) {
+        if (!this.#send(parts)) return;
+        parts = [];
+        chars = 1;
+        bytes = -1;
+      } else if (parts.length > 0 && (chars + json.length + 1) * 3 > this.#maxBytes) {
         if (bytes < 0) bytes = 1 + parts.reduce((sum, part) => sum + stringBytes(part) + 1, 0);
         const size = stringBytes(json);
         if (bytes + size + 1 > this.#maxBytes) {
