@@ -27,6 +27,12 @@ export interface Config {
   /** argon2id cost. The defaults follow OWASP's recommendation (19 MiB, 2 passes). */
   argon2MemoryKib: number;
   argon2TimeCost: number;
+  /** Groups with more members than this use notify + pull instead of fan-out on write. */
+  largeGroupThreshold: number;
+  /** Most members a group may have. */
+  maxGroupSize: number;
+  /** Aggregated group receipts go out at most this often per group. */
+  groupReceiptIntervalMs: number;
   logLevel: string;
   push: PushConfig;
 }
@@ -80,6 +86,9 @@ export function configFromEnv(env: Env = process.env): Config {
     authTimeoutMs: intFrom(env, "COURIER_AUTH_TIMEOUT_MS", 10_000),
     argon2MemoryKib: intFrom(env, "COURIER_ARGON2_MEMORY_KIB", 19_456),
     argon2TimeCost: intFrom(env, "COURIER_ARGON2_TIME_COST", 2),
+    largeGroupThreshold: intFrom(env, "COURIER_LARGE_GROUP", 256),
+    maxGroupSize: intFrom(env, "COURIER_MAX_GROUP_SIZE", 100_000),
+    groupReceiptIntervalMs: intFrom(env, "COURIER_GROUP_RECEIPT_MS", 200),
     logLevel: env.COURIER_LOG_LEVEL ?? "info",
     push: {
       vapidPublicKey: env.COURIER_VAPID_PUBLIC_KEY || undefined,

@@ -2,13 +2,15 @@ import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { Metrics } from "../http/metrics.ts";
 import type { Router } from "../routing/router.ts";
-import type { Store, StoredMessage } from "../store/store.ts";
+import type { GroupStore, Store, StoredMessage } from "../store/store.ts";
 import type { Membership } from "./membership.ts";
 
 /** What every delivery stage needs; built once per server in app.ts. */
 export interface DeliveryContext {
   config: Config;
   store: Store;
+  /** The store's group operations (the same object as `store`). */
+  groups?: GroupStore;
   router: Router;
   membership: Membership;
   metrics: Metrics;

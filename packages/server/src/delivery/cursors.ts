@@ -1,12 +1,16 @@
 import type { ReceiptFrame } from "@courier/protocol";
 import type { CursorMove, MemberCursor } from "../store/store.ts";
 import type { DeliveryContext } from "./context.ts";
+import type { GroupReceipts } from "./group-receipts.ts";
+import { isDirect } from "./membership.ts";
 
 /**
  * Steps 4–5: device acks and reads are cursor moves. Moves that arrive in the same tick are
  * coalesced (the highest seq per device and conversation wins) and written as one batch; only
  * member cursors that actually advanced become `receipt` frames, sent to every member's devices
  * (the mover's own device excepted). A thousand acks in a tick are one store call, not a thousand.
+ * In groups, a member's own devices still get their `receipt` (read state syncs across devices),
+ * and the others hear of it through the aggregated, throttled `group_receipt` (group-receipts.ts).
  */
 export class CursorBatcher {
   readonly #ctx: DeliveryContext;
@@ -16,8 +20,11 @@ export class CursorBatcher {
   readonly #toPrune = new Set<string>();
   #pruning = false;
 
-  constructor(ctx: DeliveryContext) {
+  readonly #groups: GroupReceipts | undefined;
+
+  constructor(ctx: DeliveryContext, groups?: GroupReceipts) {
     this.#ctx = ctx;
+    this.#groups = groups;
   }
 
   move(move: CursorMove): void {
@@ -59,8 +66,12 @@ export class CursorBatcher {
 
   async #announce(advanced: MemberCursor[], movers: Map<string, string>): Promise<void> {
     for (const cursor of advanced) {
-      const members = await this.#ctx.membership.membersOf(cursor.conversationId);
+      const direct = isDirect(cursor.conversationId);
+      const members = direct
+        ? await this.#ctx.membership.membersOf(cursor.conversationId)
+        : [cursor.userId];
       if (!members) continue;
+      if (!direct) this.#groups?.touched(cursor.conversationId);
       const frame: ReceiptFrame = {
         t: "receipt",
         conv: cursor.conversationId,

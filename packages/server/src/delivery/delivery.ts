@@ -2,6 +2,7 @@ import type { ClientFrame } from "@courier/protocol";
 import type { Connection } from "../gateway/connection.ts";
 import type { DeliveryContext } from "./context.ts";
 import { CursorBatcher } from "./cursors.ts";
+import type { GroupReceipts } from "./group-receipts.ts";
 import { handleSend, isMemberOrReport } from "./send.ts";
 import { handlePull } from "./sync.ts";
 
@@ -13,9 +14,9 @@ export class Delivery {
   readonly #ctx: DeliveryContext;
   readonly #cursors: CursorBatcher;
 
-  constructor(ctx: DeliveryContext) {
+  constructor(ctx: DeliveryContext, groupReceipts?: GroupReceipts) {
     this.#ctx = ctx;
-    this.#cursors = new CursorBatcher(ctx);
+    this.#cursors = new CursorBatcher(ctx, groupReceipts);
   }
 
   handle(conn: Connection, frame: ClientFrame): void {

@@ -1,36 +1,51 @@
-import type { Store } from "../store/store.ts";
+import type { GroupStore, Store } from "../store/store.ts";
 
 /** Conversations whose member lists are kept in memory, oldest evicted first. */
 const capacity = 100_000;
 
+interface Members {
+  ids: string[];
+  /** Groups: each member's joined seq (they see messages after it). Null for direct conversations. */
+  joined: Map<string, number> | null;
+}
+
+/** Direct conversation ids start with `d:`; everything else is a group. */
+export function isDirect(conversationId: string): boolean {
+  return conversationId.startsWith("d:");
+}
+
 /**
  * Member lists on the hot path. Every frame that names a conversation is checked against its
  * members, so they are cached; the cache holds promises so that concurrent lookups share one
- * query and resolve in call order (which keeps a connection's sends in order).
+ * query and resolve in call order (which keeps a connection's sends in order). Group changes
+ * call `forget` on every node (through the bus).
  */
 export class Membership {
   readonly #store: Store;
-  readonly #members = new Map<string, Promise<string[] | undefined>>();
+  readonly #groups: GroupStore | undefined;
+  readonly #members = new Map<string, Promise<Members | undefined>>();
   readonly #users = new Map<string, Promise<boolean>>();
 
-  constructor(store: Store) {
+  constructor(store: Store, groups?: GroupStore) {
     this.#store = store;
+    this.#groups = groups;
   }
 
   /** The members, or undefined when the conversation does not exist. */
-  membersOf(conversationId: string): Promise<string[] | undefined> {
-    let members = this.#members.get(conversationId);
-    if (!members) {
-      members = this.#store.membersOf(conversationId);
-      this.#remember(this.#members, conversationId, members);
-    }
-    return members;
+  async membersOf(conversationId: string): Promise<string[] | undefined> {
+    return (await this.#load(conversationId))?.ids;
   }
 
   /** Whether the user belongs to the conversation (false for unknown conversations). */
   async isMember(conversationId: string, userId: string): Promise<boolean> {
-    const members = await this.membersOf(conversationId);
-    return members?.includes(userId) ?? false;
+    const members = await this.#load(conversationId);
+    return members?.ids.includes(userId) ?? false;
+  }
+
+  /** The seq after which the member may see messages (0 for direct conversations). */
+  async joinedSeq(conversationId: string, userId: string): Promise<number> {
+    const members = await this.#load(conversationId);
+    return members?.joined?.get(userId) ?? 0;
   }
 
   /**
@@ -40,10 +55,10 @@ export class Membership {
   ensureDirect(conversationId: string, from: string, to: string): Promise<boolean> {
     const known = this.#members.get(conversationId);
     if (known) return known.then((members) => members !== undefined);
-    const created = this.#userExists(to).then(async (exists) => {
+    const created = this.#userExists(to).then(async (exists): Promise<Members | undefined> => {
       if (!exists) return undefined;
       await this.#store.ensureDirectConversation(conversationId, from, to);
-      return from < to ? [from, to] : [to, from];
+      return { ids: from < to ? [from, to] : [to, from], joined: null };
     });
     this.#remember(this.#members, conversationId, created);
     return created.then((members) => members !== undefined);
@@ -52,6 +67,28 @@ export class Membership {
   /** Forgets a conversation's members (after a membership change). */
   forget(conversationId: string): void {
     this.#members.delete(conversationId);
+  }
+
+  #load(conversationId: string): Promise<Members | undefined> {
+    let members = this.#members.get(conversationId);
+    if (!members) {
+      members = this.#fetch(conversationId);
+      this.#remember(this.#members, conversationId, members);
+    }
+    return members;
+  }
+
+  async #fetch(conversationId: string): Promise<Members | undefined> {
+    if (isDirect(conversationId) || !this.#groups) {
+      const ids = await this.#store.membersOf(conversationId);
+      return ids && { ids, joined: null };
+    }
+    const group = await this.#groups.groupInfo(conversationId);
+    if (!group) return undefined;
+    return {
+      ids: group.members.map((m) => m.userId),
+      joined: new Map(group.members.map((m) => [m.userId, m.joinedSeq])),
+    };
   }
 
   #userExists(userId: string): Promise<boolean> {
@@ -73,9 +110,12 @@ export class Membership {
     // conversation or user is not cached either: it may be created a moment later.
     value.then(
       (result) => {
-        if (result === undefined || result === false) cache.delete(key);
+        if ((result === undefined || result === false) && cache.get(key) === value)
+          cache.delete(key);
       },
-      () => cache.delete(key),
+      () => {
+        if (cache.get(key) === value) cache.delete(key);
+      },
     );
   }
 }

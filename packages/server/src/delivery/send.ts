@@ -2,7 +2,7 @@ import { directConversationId, ErrorCode, type SendFrame } from "@courier/protoc
 import type { Connection } from "../gateway/connection.ts";
 import type { DeliveryContext } from "./context.ts";
 import { errorFrame, errorFrameFor } from "./errors.ts";
-import { toMessageFrame } from "./frames.ts";
+import { fanOut } from "./fanout.ts";
 
 /**
  * Steps 1–3 of the delivery flow: check the sender may write to the conversation, persist (the
@@ -43,9 +43,7 @@ export async function handleSend(ctx: DeliveryContext, conn: Connection, frame: 
     return;
   }
   ctx.metrics.messagesStored.inc();
-  const msg = toMessageFrame(message);
-  for (const member of members)
-    ctx.router.toUser(member, { frame: msg, exceptDevice: conn.deviceId });
+  fanOut(ctx, message, members, conn.deviceId);
   ctx.onStored?.(message, members);
 }
 

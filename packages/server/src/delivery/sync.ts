@@ -95,9 +95,14 @@ export async function handlePull(ctx: DeliveryContext, conn: Connection, frame: 
   if (!(await isMemberOrReport(ctx, conn, frame.conv))) return;
   const limit = frame.limit ?? Limits.maxPageSize;
   try {
-    const page = await ctx.store.messagesAfter(frame.conv, frame.after, limit);
+    // A group member sees nothing from before they joined.
+    const after = Math.max(
+      frame.after,
+      (await ctx.membership.joinedSeq(frame.conv, conn.userId)) - 1,
+    );
+    const page = await ctx.store.messagesAfter(frame.conv, after, limit);
     for (const message of page) conn.send(toMessageFrame(message));
-    const upTo = page.at(-1)?.seq ?? frame.after;
+    const upTo = page.at(-1)?.seq ?? after;
     conn.send({ t: "pulled", conv: frame.conv, upTo, more: page.length === limit });
   } catch (err) {
     conn.send(errorFrameFor(err));

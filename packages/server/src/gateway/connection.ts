@@ -28,6 +28,8 @@ export class Connection implements Flushable {
   heldOverflow = false;
   /** During sync: the highest seq the sync sent per conversation, to drop held doubles. */
   syncedUpTo: Map<string, number> | null = null;
+  /** Large groups whose notifies reach this connection (null for most users: no array kept). */
+  groups: string[] | null = null;
   #queue: ServerFrame[] = [];
   readonly #maxBufferedBytes: number;
   readonly #onSlow: (connection: Connection) => void;

@@ -157,9 +157,15 @@ export class Gateway {
       if (!user) conn.close(CloseCode.authFailed, "unknown user");
       return;
     }
+    // Large groups' notifies must reach this connection before the sync reads the backlog,
+    // or a message stored in between would be in neither.
+    const largeGroups =
+      (await ctx.groups?.largeGroupsOf(user.id, ctx.config.largeGroupThreshold)) ?? [];
+    if (conn.closed) return;
     conn.userId = user.id;
     conn.deviceId = device.id;
     ctx.router.attach(conn);
+    for (const conversationId of largeGroups) ctx.router.joinGroup(conn, conversationId);
     conn.send({
       t: "ready",
       user: { id: user.id, username: user.username, displayName: user.displayName },

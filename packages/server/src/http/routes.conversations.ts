@@ -5,18 +5,24 @@ import {
   ErrorCode,
   Limits,
   type MessagePage,
+  type MessageReceiptInfo,
 } from "@courier/protocol";
 import { Router } from "express";
 import { toMessageInfo } from "../delivery/frames.ts";
 import type { Membership } from "../delivery/membership.ts";
 import type { Bus } from "../routing/bus.ts";
-import type { ConversationRow, Store } from "../store/store.ts";
+import type { ConversationRow, GroupStore, Store } from "../store/store.ts";
 import { authOf, requireAuth } from "./auth.ts";
 import { HttpError, parseBody } from "./errors.ts";
 import { userInfo } from "./views.ts";
 
 /** The conversation list, explicit creation of a direct conversation, and history pages. */
-export function conversationRoutes(store: Store, bus: Bus, membership: Membership): Router {
+export function conversationRoutes(
+  store: Store,
+  bus: Bus,
+  membership: Membership,
+  groups?: GroupStore,
+): Router {
   const router = Router();
   router.use(requireAuth(store));
 
@@ -81,10 +87,34 @@ export function conversationRoutes(store: Store, bus: Bus, membership: Membershi
     }
     const before = intQuery(req.query.before, Number.MAX_SAFE_INTEGER, "before");
     const limit = Math.min(intQuery(req.query.limit, 50, "limit"), Limits.maxPageSize);
-    const messages = await store.messagesBefore(id, before, limit + 1);
+    // A group member's history starts at the message that added them.
+    const firstVisible = await membership.joinedSeq(id, user.id);
+    const messages = (await store.messagesBefore(id, before, limit + 1)).filter(
+      (m) => m.seq >= firstVisible,
+    );
     const more = messages.length > limit;
     const page: MessagePage = { messages: messages.slice(more ? 1 : 0).map(toMessageInfo), more };
     res.json(page);
+  });
+
+  router.get("/:id/messages/:seq/info", async (req, res) => {
+    const { user } = authOf(res);
+    const id = String(req.params.id ?? "");
+    const seq = intQuery(req.params.seq, 0, "seq");
+    if (!groups || !(await membership.isMember(id, user.id))) {
+      throw new HttpError(403, ErrorCode.notMember, "not a member of this conversation");
+    }
+    const [message] = await store.messagesAfter(id, seq - 1, 1);
+    if (!message || message.seq !== seq)
+      throw new HttpError(404, ErrorCode.notFound, "no such message");
+    const receipts = await groups.messageReceipts(id, seq);
+    const info: MessageReceiptInfo = {
+      seq,
+      members: receipts
+        .filter((r) => r.userId !== message.senderId)
+        .map((r) => ({ user: r.userId, deliveredAt: r.deliveredAt, readAt: r.readAt })),
+    };
+    res.json(info);
   });
 
   return router;

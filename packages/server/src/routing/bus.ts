@@ -34,6 +34,19 @@ export interface BusEvent {
   onlyDevice?: string;
   /** Control events: a device was revoked and its connections must close. */
   revokeDevice?: string;
+  /** Control: the user's connections start / stop receiving this large group's notifies. */
+  joinGroup?: string;
+  leaveGroup?: string;
+  /** Control, on `clusterTopic`: forget cached members of this conversation. */
+  invalidateMembers?: string;
+}
+
+/** Every node subscribes to this key: events for all nodes (cache invalidation). */
+export const clusterTopic = "_cluster";
+
+/** The bus key of a large group's notifies; user ids never contain ':'. */
+export function groupTopic(conversationId: string): string {
+  return `g:${conversationId}`;
 }
 
 export class BusUnavailableError extends Error {

@@ -1,9 +1,14 @@
 import { CloseCode } from "@courier/protocol";
 import type { Connection } from "../gateway/connection.ts";
-import type { Bus, BusEvent } from "./bus.ts";
+import { type Bus, type BusEvent, groupTopic } from "./bus.ts";
 
 interface LocalUser {
   connections: Connection[];
+  unsubscribe: () => void;
+}
+
+interface LocalGroup {
+  connections: Set<Connection>;
   unsubscribe: () => void;
 }
 
@@ -15,6 +20,8 @@ interface LocalUser {
 export class Router {
   readonly #bus: Bus;
   readonly #local = new Map<string, LocalUser>();
+  /** Large groups with members connected here: one bus subscription per group, not per member. */
+  readonly #groups = new Map<string, LocalGroup>();
   readonly #onPresence: (userId: string, online: boolean) => void;
 
   constructor(bus: Bus, onPresence: (userId: string, online: boolean) => void) {
@@ -36,6 +43,8 @@ export class Router {
   }
 
   detach(connection: Connection): void {
+    for (const conversationId of connection.groups ?? []) this.#leave(connection, conversationId);
+    connection.groups = null;
     const user = this.#local.get(connection.userId);
     if (!user) return;
     const index = user.connections.indexOf(connection);
@@ -45,6 +54,38 @@ export class Router {
       user.unsubscribe();
       this.#local.delete(connection.userId);
       this.#onPresence(connection.userId, false);
+    }
+  }
+
+  /** Starts delivering a large group's notifies to the connection. */
+  joinGroup(connection: Connection, conversationId: string): void {
+    if (connection.closed || connection.groups?.includes(conversationId)) return;
+    let group = this.#groups.get(conversationId);
+    if (!group) {
+      const connections = new Set<Connection>();
+      const unsubscribe = this.#bus.subscribe(groupTopic(conversationId), (event) => {
+        if (event.frame) for (const c of connections) c.deliver(event.frame);
+      });
+      group = { connections, unsubscribe };
+      this.#groups.set(conversationId, group);
+    }
+    group.connections.add(connection);
+    connection.groups ??= [];
+    connection.groups.push(conversationId);
+  }
+
+  /** Sends an event to every connected member of a large group, one bus publish in all. */
+  toGroup(conversationId: string, event: BusEvent): void {
+    this.#bus.publish(groupTopic(conversationId), event);
+  }
+
+  #leave(connection: Connection, conversationId: string): void {
+    const group = this.#groups.get(conversationId);
+    if (!group) return;
+    group.connections.delete(connection);
+    if (group.connections.size === 0) {
+      group.unsubscribe();
+      this.#groups.delete(conversationId);
     }
   }
 
@@ -75,6 +116,11 @@ export class Router {
       if (event.revokeDevice === connection.deviceId) {
         connection.close(CloseCode.revoked, "device revoked");
         continue;
+      }
+      if (event.joinGroup !== undefined) this.joinGroup(connection, event.joinGroup);
+      if (event.leaveGroup !== undefined) {
+        this.#leave(connection, event.leaveGroup);
+        connection.groups = connection.groups?.filter((g) => g !== event.leaveGroup) ?? null;
       }
       if (!event.frame) continue;
       if (event.onlyDevice !== undefined && event.onlyDevice !== connection.deviceId) continue;

@@ -255,10 +255,12 @@ export interface MemberInfo {
 }
 
 export interface StoredGroup {
+  /** Group ids start with `g:`, direct ones with `d:`. */
   id: string;
   name: string;
   createdAt: number;
-  members: Array<MemberInfo & { userId: string }>;
+  /** Current members, admins first, then by joined seq; with their user names (one query). */
+  members: Array<MemberInfo & { userId: string; username: string; displayName: string }>;
 }
 
 export interface GroupChangeResult {

@@ -1,0 +1,75 @@
+import type { GroupReceiptFrame } from "@courier/protocol";
+import type { GroupStore } from "../store/store.ts";
+import type { DeliveryContext } from "./context.ts";
+
+/**
+ * Aggregated receipts for groups. When members' cursors move in a group, the group is marked;
+ * at most once per `groupReceiptIntervalMs` it is summed up: for each member with recent
+ * messages, the lowest delivered and read cursors among the *other* members. Those that changed
+ * go to that member as one `group_receipt`. So a thousand members reading a message costs one
+ * cursor batch in the store (see CursorBatcher) and one frame per recent sender, not a thousand.
+ */
+export class GroupReceipts {
+  readonly #ctx: DeliveryContext;
+  readonly #store: GroupStore;
+  readonly #dirty = new Set<string>();
+  /** Per group, per sender: the last [delivered, read] sent, so only changes go out. */
+  readonly #sent = new Map<string, Map<string, [number, number]>>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ctx: DeliveryContext, store: GroupStore) {
+    this.#ctx = ctx;
+    this.#store = store;
+  }
+
+  touched(conversationId: string): void {
+    this.#dirty.add(conversationId);
+    this.#timer ??= setTimeout(() => this.#flush(), this.#ctx.config.groupReceiptIntervalMs);
+  }
+
+  close(): void {
+    clearTimeout(this.#timer);
+  }
+
+  #flush(): void {
+    this.#timer = undefined;
+    const groups = [...this.#dirty];
+    this.#dirty.clear();
+    for (const conversationId of groups) {
+      this.#summarise(conversationId).catch((err: unknown) => {
+        this.#ctx.log.warn({ err, conversationId }, "group receipts failed");
+      });
+    }
+  }
+
+  async #summarise(conversationId: string): Promise<void> {
+    const cursors = await this.#store.memberCursors(conversationId);
+    if (cursors.length < 2) return;
+    const lowestRead = Math.min(...cursors.map((c) => c.read));
+    const senders = await this.#store.recentSenders(conversationId, lowestRead);
+    let sent = this.#sent.get(conversationId);
+    if (!sent) {
+      sent = new Map();
+      this.#sent.set(conversationId, sent);
+    }
+    for (const { userId } of senders) {
+      let delivered = Number.MAX_SAFE_INTEGER;
+      let read = Number.MAX_SAFE_INTEGER;
+      for (const c of cursors) {
+        if (c.userId === userId) continue;
+        delivered = Math.min(delivered, c.delivered);
+        read = Math.min(read, c.read);
+      }
+      const last = sent.get(userId);
+      if (last && last[0] >= delivered && last[1] >= read) continue;
+      sent.set(userId, [delivered, read]);
+      const frame: GroupReceiptFrame = {
+        t: "group_receipt",
+        conv: conversationId,
+        delivered,
+        read,
+      };
+      this.#ctx.router.toUser(userId, { frame });
+    }
+  }
+}
