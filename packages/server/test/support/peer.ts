@@ -44,6 +44,10 @@ export class Peer {
   /** Last status per own cid. */
   readonly status = new Map<string, LocalMessage["status"]>();
   readonly errors: string[] = [];
+  /** How often the device came online: 1 + the reconnects a failure forced. */
+  sessions = 0;
+  /** Error frames the server sent (e.g. `unavailable` while the database is away), by code. */
+  readonly serverErrors = new Map<string, number>();
 
   constructor(options: PeerOptions) {
     this.client = new CourierClient({
@@ -56,6 +60,12 @@ export class Peer {
       heartbeatTimeoutMs: 6000,
     });
     this.client.on("message", (m) => this.received.push(m));
+    this.client.on("state", (state) => {
+      if (state === "online") this.sessions++;
+    });
+    this.client.on("error", (e) => {
+      this.serverErrors.set(e.code, (this.serverErrors.get(e.code) ?? 0) + 1);
+    });
     this.client.on("status", (m) => {
       this.status.set(m.cid, m.status);
       if (m.status === "failed") this.errors.push(`${m.cid}: ${m.error}`);
