@@ -9,6 +9,7 @@ type Start = Extract<ToWorker, { type: "start" }>;
 
 interface PairState {
   conv: string;
+  /** Set once every client is open (`start`). */
   sender: Peer;
   inflight: number;
   submitted: number;
@@ -91,6 +92,10 @@ export class MessagingLoad {
   }
 
   start(start: Start): void {
+    // Every client is open by now (the coordinator waited for all of them to be online).
+    this.#pairs.forEach((pair, i) => {
+      pair.sender = this.#peers[2 * i] as Peer;
+    });
     const origin = performance.timeOrigin;
     this.#from = start.measureFrom - origin;
     this.#to = start.measureTo - origin;

@@ -3,7 +3,7 @@ import { type BenchPair, createPairs, lastSeqs } from "./accounts.ts";
 import type { BenchArgs } from "./args.ts";
 import type { WorkerResult } from "./ipc.ts";
 import { sleep } from "./pool.ts";
-import { type ProcSample, sampleProc, sampleProcs } from "./proc.ts";
+import { machineBusySeconds, type ProcSample, sampleProc, sampleProcs } from "./proc.ts";
 import { int, mib, ms, Report } from "./report.ts";
 import { type LatencySummary, summarize } from "./samples.ts";
 import { type ServerHandle, startServer } from "./server.ts";
@@ -39,8 +39,14 @@ export interface MessagingResult {
     rssPeak: number;
     cpuSeconds: number;
     cpuCores: number;
+    /** Server CPU per delivered message in the window, µs: independent of other load on the machine. */
+    cpuUsPerMsg: number;
   } | null;
-  generator: { cpuSeconds: number; cpuCores: number; rss: number };
+  generator: { cpuSeconds: number; cpuCores: number; cpuUsPerMsg: number; rss: number };
+  /** CPU cores busy with anything but the server and the generator during the window (other load). */
+  otherCores: number;
+  /** /proc/loadavg at the end. */
+  loadavg: number[];
   errors: Record<string, number>;
 }
 
@@ -106,9 +112,11 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
     await sleep(measureFrom - Date.now());
     const serverFrom = pid ? sampleProc(pid) : undefined;
     const genFrom = sampleProcs(pool.pids);
+    const machineFrom = machineBusySeconds();
     await sleep(measureTo - Date.now());
     const serverTo = pid ? sampleProc(pid) : undefined;
     const genTo = sampleProcs(pool.pids);
+    const machineBusy = machineBusySeconds() - machineFrom;
     clearInterval(sampler);
     report.progress("draining: waiting for every message in flight");
     const results = await pool.results(30_000);
@@ -124,6 +132,7 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
       serverTo,
       genCpu: genTo.cpu - genFrom.cpu,
       genRss: genTo.rss,
+      machineBusy,
     });
     print(report, result);
     report.json(result);
@@ -166,6 +175,7 @@ function summarizeRun(
     serverTo: ProcSample | undefined;
     genCpu: number;
     genRss: number;
+    machineBusy: number;
   },
 ): MessagingResult {
   const sum = (f: (r: WorkerResult) => number) => results.reduce((n, r) => n + f(r), 0);
@@ -179,6 +189,10 @@ function summarizeRun(
   const doubles = sum((r) => r.doubles);
   const lost = submitted - received;
   const serverCpu = s.serverFrom && s.serverTo ? s.serverTo.cpu - s.serverFrom.cpu : 0;
+  const measured = Math.max(
+    1,
+    sum((r) => r.measuredDelivered),
+  );
   return {
     bench: "messaging",
     driver: args.raw ? "raw" : "sdk",
@@ -213,13 +227,17 @@ function summarizeRun(
           rssPeak: s.peak,
           cpuSeconds: serverCpu,
           cpuCores: serverCpu / args.duration,
+          cpuUsPerMsg: (serverCpu / measured) * 1e6,
         }
       : null,
     generator: {
       cpuSeconds: s.genCpu,
       cpuCores: s.genCpu / args.duration,
+      cpuUsPerMsg: (s.genCpu / measured) * 1e6,
       rss: s.genRss,
     },
+    otherCores: Math.max(0, (s.machineBusy - serverCpu - s.genCpu) / args.duration),
+    loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
     errors,
   };
 }
@@ -238,18 +256,23 @@ function print(report: Report, r: MessagingResult): void {
       "server",
       r.server
         ? `RSS ${mib(r.server.rssBefore)} before, ${mib(r.server.rssAfter)} after, ${mib(r.server.rssPeak)} peak; ` +
-          `CPU ${r.server.cpuSeconds.toFixed(1)} s = ${r.server.cpuCores.toFixed(2)} cores`
+          `CPU ${r.server.cpuSeconds.toFixed(1)} s = ${r.server.cpuCores.toFixed(2)} cores, ${int(r.server.cpuUsPerMsg)} µs per message`
         : "n/a (--target: pid unknown)",
     ],
     [
       "generator",
-      `CPU ${r.generator.cpuSeconds.toFixed(1)} s = ${r.generator.cpuCores.toFixed(2)} cores over ${r.procs} processes, RSS ${mib(r.generator.rss)}`,
+      `CPU ${r.generator.cpuSeconds.toFixed(1)} s = ${r.generator.cpuCores.toFixed(2)} cores over ${r.procs} processes, ` +
+        `${int(r.generator.cpuUsPerMsg)} µs per message; RSS ${mib(r.generator.rss)}`,
     ],
     [
       "correctness",
       `${int(r.submitted)} sent, ${int(r.acked)} acked, ${int(r.delivered)} delivered receipts, ` +
         `${int(r.received)} received once, ${r.doubles} doubled, ${r.lost} lost, ${int(r.stored)} stored on the server` +
         (r.skipped > 0 ? `, ${int(r.skipped)} sends skipped (pair over 1000 in flight)` : ""),
+    ],
+    [
+      "other load",
+      `${r.otherCores.toFixed(2)} cores busy with other processes during the window; load average ${r.loadavg.join(" ")}`,
     ],
     ["errors", Object.keys(r.errors).length === 0 ? "none" : JSON.stringify(r.errors)],
     [

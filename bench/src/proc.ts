@@ -50,3 +50,12 @@ export function sampleProcs(pids: number[]): ProcSample {
   }
   return { rss, cpu };
 }
+
+/** CPU seconds the whole machine has been busy (all cores, from /proc/stat), to see other load. */
+export function machineBusySeconds(): number {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  return busy / clockTicks();
+}
