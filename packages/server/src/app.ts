@@ -9,7 +9,7 @@ import { Delivery } from "./delivery/delivery.ts";
 import { Membership } from "./delivery/membership.ts";
 import { Gateway } from "./gateway/gateway.ts";
 import { createHttpApp } from "./http/http.ts";
-import { createMetrics } from "./http/metrics.ts";
+import { createMetrics, type Metrics } from "./http/metrics.ts";
 import type { Bus } from "./routing/bus.ts";
 import { Presence } from "./routing/presence.ts";
 import { Router } from "./routing/router.ts";
@@ -28,12 +28,21 @@ export interface Courier {
 
 export interface CourierOptions {
   /** Mount extra HTTP routes (web app, push, media) before the error handler. */
-  extendHttp?: (app: Express, parts: { store: Store; bus: Bus; log: Logger }) => void;
+  extendHttp?: (app: Express, parts: NodeParts) => void;
   /** Called for every newly stored message with its conversation's members. */
   onStored?: (message: StoredMessage, members: string[]) => void;
   /** Replace the backends chosen from the config (tests use this to inject faults). */
   store?: Store;
   bus?: Bus;
+}
+
+/** What `extendHttp` gets: the node's parts (push needs the router for who is connected). */
+export interface NodeParts {
+  store: Store;
+  bus: Bus;
+  log: Logger;
+  router: Router;
+  metrics: Metrics;
 }
 
 /** Builds and starts one Courier node: store, bus, HTTP API and WebSocket gateway. */
@@ -66,7 +75,7 @@ export async function createCourier(
     membership,
     metrics,
     log,
-    extend: (express) => options.extendHttp?.(express, { store, bus, log }),
+    extend: (express) => options.extendHttp?.(express, { store, bus, log, router, metrics }),
   });
   const server = createServer(app);
   gateway.attach(server);

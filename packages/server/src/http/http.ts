@@ -33,6 +33,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use("/api/devices", deviceRoutes(deps.store, deps.bus));
   app.use("/api/users", userRoutes(deps.store));
   app.use("/api/conversations", conversationRoutes(deps.store, deps.bus, deps.membership));
+  // Before the /api catch-all, so that extensions may mount under /api (push does).
+  deps.extend?.(app);
   app.use("/api", (_req, _res, next) =>
     next(new HttpError(404, ErrorCode.notFound, "no such endpoint")),
   );
@@ -45,7 +47,6 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.get("/metrics", async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  deps.extend?.(app);
   app.use(errorHandler(deps.log));
   return app;
 }
