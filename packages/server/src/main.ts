@@ -1,11 +1,16 @@
 import { createCourier } from "./app.ts";
 import { configFromEnv } from "./config.ts";
 import { mountWebApp } from "./http/web.ts";
+import { setupPush } from "./push/index.ts";
 
 /** `npm start`: one Courier node configured from the environment, stopped cleanly by SIGINT/SIGTERM. */
-const courier = await createCourier(configFromEnv(), {
+const config = configFromEnv();
+const push = await setupPush(config);
+const courier = await createCourier(config, {
+  onStored: push.onStored,
   // The web app's production build at `/` when there is one (`npm start` builds it first).
-  extendHttp: (app) => {
+  extendHttp: (app, parts) => {
+    push.extendHttp(app, parts);
     mountWebApp(app, process.env.COURIER_WEB_DIR || undefined);
   },
 });
@@ -16,12 +21,15 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1);
     stopping = true;
-    courier.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        courier.log.error({ err }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    courier
+      .close()
+      .then(() => push.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          courier.log.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   });
 }

@@ -11,7 +11,7 @@ export function createPushMetrics(registry: Registry, depth: () => number) {
     }),
     dropped: new Counter({
       name: "courier_push_dropped_total",
-      help: "Pushes not sent: intake_full / queue_full (bounded queues), gave_up (retries exhausted)",
+      help: "Pushes not sent: intake_full, coalesce_full, queue_full (bounded queues), gave_up (retries exhausted), error (store trouble)",
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
