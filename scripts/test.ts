@@ -13,12 +13,31 @@ interface Step {
 
 const steps: Step[] = [
   { name: "typecheck", command: "tsc", args: ["-p", "."] },
+  { name: "web typecheck (app)", command: "tsc", args: ["-p", "apps/web"] },
+  {
+    name: "web typecheck (node side)",
+    command: "tsc",
+    args: ["-p", "apps/web/tsconfig.node.json"],
+  },
   { name: "lint + format", command: "biome", args: ["check", "."] },
   {
     name: "unit and integration tests",
     command: "node",
-    args: ["--test", "--test-reporter=spec", "packages/*/test/**/*.test.ts", "bench/test/**/*.test.ts"],
+    args: [
+      "--test",
+      "--test-reporter=spec",
+      "packages/*/test/**/*.test.ts",
+      "bench/test/**/*.test.ts",
+    ],
   },
+  { name: "web component tests", command: "vitest", args: ["run", "--root", "apps/web"] },
+  {
+    name: "web storage contract (IndexedDB)",
+    command: "node",
+    args: ["--test", "--test-reporter=spec", "apps/web/test-node/*.test.ts"],
+  },
+  // Installs Debian's Chromium if missing, builds the app, drives two browsers against a Courier.
+  { name: "web e2e", command: "node", args: ["apps/web/e2e/run.ts"] },
 ];
 
 for (const step of steps) {

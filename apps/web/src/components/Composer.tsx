@@ -36,10 +36,10 @@ export function Composer({ onSend, onTyping, typingIdleMs = 3000 }: Props) {
       stopTyping();
       return;
     }
-    if (!typing.current) {
-      typing.current = true;
-      onTyping?.(true);
-    }
+    // Reported on every keystroke: the SDK throttles it to one frame per few seconds, and the
+    // repeats keep the other side's indicator alive through long messages.
+    typing.current = true;
+    onTyping?.(true);
     clearTimeout(idleTimer.current);
     idleTimer.current = setTimeout(stopTyping, typingIdleMs);
   };

@@ -6,10 +6,12 @@ interface Props {
   me: string;
   active: string | undefined;
   onOpen: (id: string) => void;
+  /** False while disconnected: presence may be stale, so online dots are hidden. */
+  presenceKnown?: boolean;
 }
 
 /** The conversations, newest activity first. Sorting here keeps every caller's order right. */
-export function ConversationList({ chats, me, active, onOpen }: Props) {
+export function ConversationList({ chats, me, active, onOpen, presenceKnown = true }: Props) {
   if (chats.length === 0) {
     return <p className="empty-hint">No conversations yet. Find people to start one.</p>;
   }
@@ -23,6 +25,7 @@ export function ConversationList({ chats, me, active, onOpen }: Props) {
           me={me}
           active={chat.id === active}
           onOpen={onOpen}
+          presenceKnown={presenceKnown}
         />
       ))}
     </ul>

@@ -9,10 +9,11 @@ interface Props {
   me: string;
   active: boolean;
   onOpen: (id: string) => void;
+  presenceKnown: boolean;
 }
 
 /** One conversation in the list: who, the last message (with its ticks if mine), when, unread. */
-export function ConversationRow({ chat, me, active, onOpen }: Props) {
+export function ConversationRow({ chat, me, active, onOpen, presenceKnown }: Props) {
   const last = chat.last;
   const mine = last !== undefined && last.from === me;
   const preview = last === undefined ? "No messages yet" : previewOf(last.content);
@@ -25,7 +26,11 @@ export function ConversationRow({ chat, me, active, onOpen }: Props) {
         aria-current={active ? "true" : undefined}
         data-conv={chat.id}
       >
-        <Avatar id={chat.peer.id} name={chat.peer.displayName} online={chat.presence.online} />
+        <Avatar
+          id={chat.peer.id}
+          name={chat.peer.displayName}
+          online={presenceKnown && chat.presence.online}
+        />
         <span className="chat-row-main">
           <span className="chat-row-top">
             <span className="chat-row-name">{chat.peer.displayName}</span>

@@ -55,6 +55,7 @@ export function AppShell() {
               chats={chats}
               me={me?.id ?? ""}
               active={active}
+              presenceKnown={connection === "online"}
               onOpen={(id) => {
                 controller.openChat(id).catch(() => {});
               }}

@@ -16,6 +16,8 @@ export function ChatPane({ conv }: { conv: string }) {
   const chat = useAppState((s) => s.chats.find((c) => c.id === conv));
   const thread = useAppState((s) => s.threads[conv]) ?? emptyThread;
   const typing = useAppState((s) => s.typing[conv] ?? noTyping);
+  // Presence is only as fresh as the connection: while away from the server it is not shown.
+  const connected = useAppState((s) => s.connection === "online");
 
   const loadOlder = useCallback(() => {
     controller.loadOlder(conv).catch(() => {});
@@ -34,11 +36,15 @@ export function ChatPane({ conv }: { conv: string }) {
         >
           ←
         </button>
-        <Avatar id={chat.peer.id} name={chat.peer.displayName} online={chat.presence.online} />
+        <Avatar
+          id={chat.peer.id}
+          name={chat.peer.displayName}
+          online={connected && chat.presence.online}
+        />
         <div className="chat-header-text">
           <h2>{chat.peer.displayName}</h2>
           <p className={peerTyping ? "chat-header-typing" : "chat-header-presence"}>
-            {peerTyping ? "typing…" : formatPresence(chat.presence)}
+            {peerTyping ? "typing…" : connected ? formatPresence(chat.presence) : "\u00a0"}
           </p>
         </div>
       </header>
