@@ -24,7 +24,7 @@ export interface BenchArgs {
   settle: number;
   /** Bytes of text per message. */
   size: number;
-  /** Write a V8 CPU profile of the server into this folder. */
+  /** Profile the server's CPU during the measured window into this folder. */
   serverProfile: string;
   /** Write V8 CPU profiles of the generator workers into this folder. */
   workerProfile: string;
@@ -49,7 +49,9 @@ const usage = `usage: npm run bench -- [messaging|idle|store] [flags]
   common
     --procs P           generator worker processes (2)
     --target URL        use a running server instead of starting one
-    --server-profile D  start the server with --cpu-prof, profile into folder D
+    --server-profile D  profile the server's CPU during the measured window (through the
+                        inspector), .cpuprofile into folder D; read it with
+                        npx node bench/src/profile-top.ts <file>
     --worker-profile D  start the workers with --cpu-prof, profiles into folder D
     --quiet             print only the JSON result line
 `;

@@ -55,6 +55,19 @@ export class Inspector {
     return JSON.parse(result.result?.value ?? "{}") as NodeJS.MemoryUsage;
   }
 
+  /** Starts the V8 sampling profiler (100 µs interval). */
+  async startProfile(): Promise<void> {
+    await this.call("Profiler.enable");
+    await this.call("Profiler.setSamplingInterval", { interval: 100 });
+    await this.call("Profiler.start");
+  }
+
+  /** Stops the profiler and returns the profile (the `.cpuprofile` JSON format). */
+  async stopProfile(): Promise<unknown> {
+    const result = (await this.call("Profiler.stop")) as { profile?: unknown };
+    return result.profile;
+  }
+
   close(): void {
     this.#ws.close();
   }

@@ -1,4 +1,6 @@
+import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
+import path from "node:path";
 import { type BenchPair, createPairs, lastSeqs } from "./accounts.ts";
 import type { BenchArgs } from "./args.ts";
 import type { WorkerResult } from "./ipc.ts";
@@ -68,7 +70,7 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
           inspector: undefined,
           stop: async () => {},
         }
-      : await startServer(args.serverProfile ? { cpuProfileDir: args.serverProfile } : {});
+      : await startServer({ inspect: args.serverProfile !== "" });
     report.progress(`server ${server.url}${server.pid ? ` (pid ${server.pid})` : ""}`);
     const t = Date.now();
     const pairs = await createPairs(server.url, args.pairs);
@@ -110,6 +112,7 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
     pool.broadcast({ type: "start", startAt, measureFrom, measureTo, drainMs: 15_000 });
     report.progress(`running: warm-up ${args.warmup} s, then ${args.duration} s measured`);
     await sleep(measureFrom - Date.now());
+    await server.inspector?.startProfile();
     const serverFrom = pid ? sampleProc(pid) : undefined;
     const genFrom = sampleProcs(pool.pids);
     const machineFrom = machineBusySeconds();
@@ -117,6 +120,10 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
     const serverTo = pid ? sampleProc(pid) : undefined;
     const genTo = sampleProcs(pool.pids);
     const machineBusy = machineBusySeconds() - machineFrom;
+    if (server.inspector) {
+      const file = await saveProfile(args.serverProfile, await server.inspector.stopProfile());
+      report.progress(`server CPU profile of the measured window: ${file}`);
+    }
     clearInterval(sampler);
     report.progress("draining: waiting for every message in flight");
     const results = await pool.results(30_000);
@@ -141,6 +148,17 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
     await pool?.stop();
     await server?.stop();
   }
+}
+
+/** Writes a profile taken through the inspector where `--server-profile` said. */
+async function saveProfile(dir: string, profile: unknown): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(
+    dir,
+    `server-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`,
+  );
+  await writeFile(file, JSON.stringify(profile));
+  return file;
 }
 
 /** Contiguous blocks of pairs per worker. */
