@@ -90,7 +90,7 @@ describe("web app", { timeout: 240_000 }, () => {
 
   it("sends what was written offline, in order, exactly once", async () => {
     await alice.context.setOffline(true);
-    await alice.page.locator('[data-banner="offline"]').waitFor();
+    await alice.page.locator('.sidebar [data-banner="offline"]').waitFor();
     const texts = ["offline one", "offline two", "offline three"];
     for (const text of texts) await send(alice.page, text);
     for (const text of texts) await waitForTick(alice.page, text, "pending");
@@ -113,13 +113,13 @@ describe("web app", { timeout: 240_000 }, () => {
     await serviceWorkerReady(alice.page);
     await alice.context.setOffline(true);
     await alice.page.reload();
-    await alice.page.locator('[data-banner="offline"]').waitFor();
+    await alice.page.locator('.sidebar [data-banner="offline"]').waitFor();
     await openChat(alice.page, "Bob Builder");
     await alice.page.locator(".bubble-theirs", { hasText: "Hi Alice" }).waitFor();
     await alice.page.locator(".bubble-mine", { hasText: "offline three" }).waitFor();
     await screenshot(alice.page, "09-offline-reload");
     await alice.context.setOffline(false);
-    await alice.page.locator("[data-banner]").waitFor({ state: "detached" });
+    await alice.page.locator(".sidebar [data-banner]").waitFor({ state: "detached" });
   });
 
   it("lists devices and signs another one out", async () => {

@@ -1,6 +1,7 @@
 import { useCallback } from "react";
 import { Avatar } from "../components/Avatar.tsx";
 import { Composer } from "../components/Composer.tsx";
+import { ConnectionBanner } from "../components/ConnectionBanner.tsx";
 import { MessageList } from "../components/MessageList.tsx";
 import { TypingIndicator } from "../components/TypingIndicator.tsx";
 import { formatPresence } from "../lib/time.ts";
@@ -17,7 +18,10 @@ export function ChatPane({ conv }: { conv: string }) {
   const thread = useAppState((s) => s.threads[conv]) ?? emptyThread;
   const typing = useAppState((s) => s.typing[conv] ?? noTyping);
   // Presence is only as fresh as the connection: while away from the server it is not shown.
-  const connected = useAppState((s) => s.connection === "online");
+  const connection = useAppState((s) => s.connection);
+  const networkUp = useAppState((s) => s.networkUp);
+  const pending = useAppState((s) => s.pending);
+  const connected = connection === "online";
 
   const loadOlder = useCallback(() => {
     controller.loadOlder(conv).catch(() => {});
@@ -48,6 +52,8 @@ export function ChatPane({ conv }: { conv: string }) {
           </p>
         </div>
       </header>
+      {/* On a phone the sidebar (and its banner) is hidden while a chat is open: repeat it here. */}
+      <ConnectionBanner connection={connection} networkUp={networkUp} pending={pending} />
       <MessageList
         messages={thread.messages}
         me={me}
