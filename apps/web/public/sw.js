@@ -9,7 +9,7 @@
  * - fetch: page navigations go to the network first (a fresh index.html when online) and fall back
  *   to the cached shell; other same-origin GETs are served from the cache, then the network.
  *
- * Push notifications will be handled here too (`push` and `notificationclick` listeners, below).
+ * - push / notificationclick: show one grouped notification per chat; a click opens that chat.
  */
 const build = new URL(self.location.href).searchParams.get("build") ?? "dev";
 const cacheName = `courier-shell-${build}`;
@@ -72,5 +72,60 @@ async function cacheFirst(request) {
   return response;
 }
 
-// --- push (to come) ------------------------------------------------------------------------
-// self.addEventListener("push", ...) and self.addEventListener("notificationclick", ...) go here.
+// --- push ----------------------------------------------------------------------------------
+// A push is only a wake-up: the payload (decrypted by the browser) says who wrote in which chat
+// and how many messages it stands for; the messages themselves arrive through sync when the app
+// opens. The payload's shape is `PushPayload` in packages/protocol/src/push.ts.
+
+self.addEventListener("push", (event) => {
+  event.waitUntil(showPush(event.data));
+});
+
+/**
+ * One notification per chat (`tag`): a new push for a chat replaces the one already showing and
+ * adds up the counts, so ten messages in a chat read "10 new messages", not ten notifications.
+ */
+async function showPush(data) {
+  let payload;
+  try {
+    payload = data?.json();
+  } catch {
+    payload = undefined;
+  }
+  // Chrome shows a generic notice if a push shows nothing, so even a garbled push shows one.
+  if (payload?.v !== 1) payload = { count: 1, title: "Courier", body: "New message" };
+  const tag = payload.conv ? `chat:${payload.conv}` : "courier";
+  const showing = await self.registration.getNotifications({ tag });
+  const before = showing.reduce((sum, n) => sum + (n.data?.count ?? 0), 0);
+  const count = before + (payload.count ?? 1);
+  let body = payload.body;
+  if (count > (payload.count ?? 1)) {
+    body = payload.preview ? `${count} new messages · ${payload.preview}` : `${count} new messages`;
+  }
+  await self.registration.showNotification(payload.title, {
+    body,
+    tag,
+    renotify: true,
+    icon: "/icon.svg",
+    badge: "/icon.svg",
+    data: { conv: payload.conv ?? null, count },
+  });
+}
+
+/** Opens the chat: focuses a Courier window (asking it to open the chat) or opens a new one. */
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const conv = event.notification.data?.conv ?? null;
+  event.waitUntil(
+    (async () => {
+      const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      const existing = windows.find((w) => new URL(w.url).origin === self.location.origin);
+      if (existing) {
+        await existing.focus();
+        if (conv) existing.postMessage({ type: "courier:open-chat", conv });
+        return;
+      }
+      await self.clients.openWindow(conv ? `/?chat=${encodeURIComponent(conv)}` : "/");
+    })(),
+  );
+});

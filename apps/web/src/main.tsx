@@ -2,6 +2,7 @@ import { CourierClient } from "@courier/client";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App.tsx";
+import { openChatsFromNotifications } from "./push/open-chat.ts";
 import { ControllerProvider } from "./state/context.tsx";
 import { AppController } from "./state/controller.ts";
 import { createStore } from "./state/store.ts";
@@ -28,6 +29,7 @@ controller.boot().catch((error: unknown) => {
   console.error("boot failed", error);
   store.set({ phase: "signed-out" });
 });
+openChatsFromNotifications(controller);
 
 // The service worker keeps the app shell for offline starts; the build id in its URL makes every
 // new build install afresh and drop the previous build's cache.

@@ -85,4 +85,6 @@ export interface PushPayload {
   title: string;
   body: string;
   sender?: { id: string; name: string };
+  /** The newest message's preview (full level only), so a client can re-word a grouped notification. */
+  preview?: string;
 }

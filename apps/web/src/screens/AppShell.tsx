@@ -1,5 +1,6 @@
 import { ConnectionBanner } from "../components/ConnectionBanner.tsx";
 import { ConversationList } from "../components/ConversationList.tsx";
+import { NotificationSettings } from "../components/NotificationSettings.tsx";
 import { useAppState, useController } from "../state/context.tsx";
 import type { Panel } from "../state/types.ts";
 import { ChatPane } from "./ChatPane.tsx";
@@ -63,7 +64,10 @@ export function AppShell() {
           ) : panel === "people" ? (
             <PeoplePanel />
           ) : (
-            <DevicesPanel />
+            <>
+              <NotificationSettings />
+              <DevicesPanel />
+            </>
           )}
         </div>
       </aside>

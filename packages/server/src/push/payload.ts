@@ -30,6 +30,7 @@ export function buildPayload(input: PayloadInput): PushPayload {
     title: input.senderName,
     body: count > 1 ? `${many} · ${text}` : text,
     sender,
+    preview: text,
   };
 }
 

@@ -24,6 +24,7 @@ describe("push payload", () => {
       title: "Alice",
       body: "hi",
       sender: { id: "a", name: "Alice" },
+      preview: "hi",
     });
     assert.equal(buildPayload({ ...input, level: "full", count: 3 }).body, "3 new messages · hi");
     assert.equal(buildPayload({ ...input, level: "sender", count: 3 }).body, "3 new messages");

@@ -65,6 +65,7 @@ describe("web push", () => {
       title: a.user.displayName,
       body: "hello from A",
       sender: { id: a.user.id, name: a.user.displayName },
+      preview: "hello from A",
     });
     assert.equal(push?.headers.urgency, "high");
     assert.match(push?.claims.sub ?? "", /^mailto:/);
@@ -158,6 +159,7 @@ describe("web push", () => {
     const [senderOnly] = await receiver.waitFor(b.name, 1);
     assert.equal(senderOnly?.payload.title, a.user.displayName);
     assert.equal(senderOnly?.payload.body, "New message");
+    assert.equal(senderOnly?.payload.preview, undefined);
     assert.deepEqual(senderOnly?.payload.sender, { id: a.user.id, name: a.user.displayName });
 
     await api(courier.url, b.token, "PUT", "/api/push/settings", { privacy: "none" });

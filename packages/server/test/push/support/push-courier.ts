@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import type { Express } from "express";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { configFromEnv } from "../../../src/config.ts";
@@ -17,6 +18,8 @@ export interface PushCourier extends TestCourier {
 export async function startPushCourier(
   env: Record<string, string> = {},
   options: PushOptions = {},
+  /** More mounts after push's (the web e2e serves the app's build). */
+  extendHttp?: (app: Express) => void,
 ): Promise<PushCourier> {
   const ownDir = env.COURIER_DATA_DIR === undefined;
   const dataDir = env.COURIER_DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), "courier-push-")));
@@ -28,7 +31,10 @@ export async function startPushCourier(
   });
   const courier = await startCourier(fullEnv, {
     onStored: push.onStored,
-    extendHttp: push.extendHttp,
+    extendHttp: (app, parts) => {
+      push.extendHttp(app, parts);
+      extendHttp?.(app);
+    },
   });
   return Object.assign(courier, {
     push,
