@@ -8,6 +8,7 @@
  * still missing at or below it no longer exist (relay-mode pruning) and are skipped.
  *
  * Seqs of this device's own messages never arrive as `msg`; the caller offers them from `sent`.
+ * Large groups announce new seqs with `notify` instead of sending them; `notify` pulls them.
  */
 export class Inbox<T> {
   readonly #logs = new Map<string, ConversationLog<T>>();
@@ -75,23 +76,37 @@ export class Inbox<T> {
     this.#drain(log, released);
     if (more) {
       this.#pull(conv, log);
-    } else if (log.held !== undefined && log.held.size > 0) {
+    } else if (waiting(log)) {
       if (after === undefined || log.accepted > after) {
         this.#pull(conv, log);
       } else {
         // The pull made no progress although newer items exist: the gap cannot be filled.
-        log.accepted = Math.min(...log.held.keys()) - 1;
-        this.#drain(log, released);
+        if (log.held !== undefined && log.held.size > 0) {
+          log.accepted = Math.min(...log.held.keys()) - 1;
+          this.#drain(log, released);
+        }
+        log.known = log.accepted;
       }
     }
     return released;
+  }
+
+  /**
+   * Handles `notify` (large groups: items up to `seq` exist, fetch them). Pulls unless a pull is
+   * already in flight; the answer to that one pulls again if `seq` is still ahead.
+   */
+  notify(conv: string, seq: number): void {
+    const log = this.#log(conv);
+    if (seq <= log.accepted) return;
+    if (seq > log.known) log.known = seq;
+    if (log.pullAfter === undefined) this.#pull(conv, log);
   }
 
   /** After a reconnect: outstanding pulls died with the socket; ask again where items wait. */
   repull(): void {
     for (const [conv, log] of this.#logs) {
       log.pullAfter = undefined;
-      if (log.held !== undefined && log.held.size > 0) this.#pull(conv, log);
+      if (waiting(log)) this.#pull(conv, log);
     }
   }
 
@@ -127,7 +142,7 @@ export class Inbox<T> {
   #log(conv: string): ConversationLog<T> {
     let log = this.#logs.get(conv);
     if (log === undefined) {
-      log = { accepted: 0, held: undefined, pullAfter: undefined };
+      log = { accepted: 0, known: 0, held: undefined, pullAfter: undefined };
       this.#logs.set(conv, log);
     }
     return log;
@@ -136,6 +151,8 @@ export class Inbox<T> {
 
 interface ConversationLog<T> {
   accepted: number;
+  /** Highest seq a `notify` announced. */
+  known: number;
   /** Items above a gap, by seq; allocated only when a gap is first seen. */
   held: Map<number, T> | undefined;
   /** The `after` of the pull in flight, if any. */
@@ -143,3 +160,8 @@ interface ConversationLog<T> {
 }
 
 const none: never[] = [];
+
+/** Whether items are known to exist above the contiguous seq. */
+function waiting(log: ConversationLog<unknown>): boolean {
+  return (log.held !== undefined && log.held.size > 0) || log.known > log.accepted;
+}

@@ -6,8 +6,8 @@ import { type LocalMessage, type MessageStatus, statusRank } from "./types.ts";
  * positions that only move forward: applying a receipt costs O(messages it changes), never a
  * scan. Messages leave once read.
  *
- * Group conversations will need the minimum over members; today every conversation is direct,
- * so the cursors of "the other member" are the conversation's peer cursors.
+ * The cursors are "the other members'": the peer's `receipt` in a direct conversation, the
+ * aggregated `group_receipt` (lowest over the other members) in a group.
  */
 export class ReceiptTracker {
   readonly #convs = new Map<string, OwnMessages>();

@@ -1,4 +1,4 @@
-import type { MessageFrame, ServerFrame } from "@courier/protocol";
+import type { GroupReceiptFrame, MessageFrame, ReceiptFrame, ServerFrame } from "@courier/protocol";
 import type { FrameBatcher } from "./batcher.ts";
 import type { Emitter } from "./emitter.ts";
 import { Inbox } from "./inbox.ts";
@@ -149,7 +149,7 @@ export class Receiver {
     // Receipts for conversations with messages of mine from earlier sessions need those loaded
     // first; this is the only read, and only once per conversation per session.
     for (const f of frames) {
-      if (f.t === "receipt" && f.user !== me && !this.#hydrated.has(f.conv)) {
+      if (appliesToMine(f, me) && !this.#hydrated.has(f.conv)) {
         await this.#hydrate(f.conv, messages, events);
       }
     }
@@ -209,13 +209,19 @@ export class Receiver {
           touched.add(f.conv);
           if (f.user === me) {
             if (f.read > (this.#read.get(f.conv) ?? 0)) this.#read.set(f.conv, f.read);
-          } else {
-            for (const m of this.#receipts.apply(f.conv, f.delivered, f.read)) {
-              messages.push(m);
-              events.push(["status", m]);
-            }
+          } else if (isDirect(f.conv)) {
+            // In a group one member's cursor says nothing about the others: group_receipt does.
+            this.#applyReceipt(f.conv, f.delivered, f.read, messages, events);
           }
           events.push(["receipt", f]);
+          break;
+        case "group_receipt":
+          touched.add(f.conv);
+          this.#applyReceipt(f.conv, f.delivered, f.read, messages, events);
+          events.push(["group_receipt", f]);
+          break;
+        case "notify":
+          this.#inbox.notify(f.conv, f.seq);
           break;
         case "error":
           if (f.ref !== undefined) this.#o.outbox.refused(f.ref, f.code);
@@ -269,6 +275,19 @@ export class Receiver {
     for (const [name, value] of events) emitter.emit(name, value as never);
   }
 
+  #applyReceipt(
+    conv: string,
+    delivered: number,
+    read: number,
+    messages: LocalMessage[],
+    events: Event[],
+  ): void {
+    for (const m of this.#receipts.apply(conv, delivered, read)) {
+      messages.push(m);
+      events.push(["status", m]);
+    }
+  }
+
   /** Loads my not-yet-read messages of `conv` stored by earlier sessions into the tracker. */
   async #hydrate(conv: string, messages: LocalMessage[], events: Event[]): Promise<void> {
     this.#hydrated.add(conv);
@@ -313,4 +332,13 @@ export class Receiver {
       new CourierError("storage", "storage write failed", { cause: error }),
     );
   }
+}
+
+function isDirect(conv: string): boolean {
+  return conv.startsWith("d:");
+}
+
+/** Whether a frame moves the ticks of my own messages. */
+function appliesToMine(f: ServerFrame, me: string): f is ReceiptFrame | GroupReceiptFrame {
+  return (f.t === "receipt" && f.user !== me && isDirect(f.conv)) || f.t === "group_receipt";
 }

@@ -1,6 +1,7 @@
 import type {
   Content,
   ErrorCode,
+  GroupReceiptFrame,
   PresenceFrame,
   ReceiptFrame,
   TypingEventFrame,
@@ -111,6 +112,8 @@ export interface ClientEvents {
   status: LocalMessage;
   /** A member's cursors moved in a conversation (including my own, moved by another device). */
   receipt: ReceiptFrame;
+  /** Groups: every other member has received / read my messages up to these seqs. */
+  group_receipt: GroupReceiptFrame;
   typing: TypingEventFrame;
   presence: PresenceFrame;
   /** Everything missed while away has been received and stored. */

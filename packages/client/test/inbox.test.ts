@@ -123,4 +123,31 @@ describe("Inbox ordering", () => {
     assert.equal(released, 100_000);
     assert.ok(performance.now() - start < 1000);
   });
+
+  it("pulls what a notify announces, once per round trip, until caught up", () => {
+    const { box, pulls } = inbox();
+    box.offer("g", 1, "g1");
+    box.notify("g", 3);
+    box.notify("g", 5);
+    assert.deepEqual(pulls, [["g", 1]], "one pull in flight");
+    box.offer("g", 2, "g2");
+    box.offer("g", 3, "g3");
+    assert.deepEqual(box.pulled("g", 3, false), []);
+    assert.deepEqual(pulls.at(-1), ["g", 3], "5 was announced meanwhile: pull on");
+    box.offer("g", 4, "g4");
+    box.offer("g", 5, "g5");
+    box.pulled("g", 5, false);
+    assert.equal(pulls.length, 2, "caught up");
+    box.notify("g", 5);
+    assert.equal(pulls.length, 2, "an old notify does nothing");
+  });
+
+  it("stops chasing a notify the server cannot serve", () => {
+    const { box, pulls } = inbox();
+    box.notify("g", 4);
+    box.pulled("g", 0, false);
+    assert.equal(pulls.length, 1);
+    box.repull();
+    assert.equal(pulls.length, 1, "forgotten, not retried forever");
+  });
 });

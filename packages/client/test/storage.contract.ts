@@ -210,6 +210,8 @@ function summary(id: string): ConversationSummary {
   return {
     id,
     kind: "direct",
+    title: "Bob",
+    memberCount: 2,
     peer: { id: "u2", username: "bob", displayName: "Bob", online: false, lastSeen: 0 },
     lastSeq: 0,
     lastMessage: null,
