@@ -5,11 +5,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
+import { CourierClient } from "../../../packages/client/src/index.ts";
 import { mountWebApp } from "../../../packages/server/src/http/web.ts";
 import { startCourier, type TestCourier } from "../../../packages/server/test/support/courier.ts";
 import {
   messageTexts,
   openChat,
+  password,
   register,
   screenshot,
   send,
@@ -120,6 +122,42 @@ describe("web app", { timeout: 240_000 }, () => {
     await screenshot(alice.page, "09-offline-reload");
     await alice.context.setOffline(false);
     await alice.page.locator(".sidebar [data-banner]").waitFor({ state: "detached" });
+  });
+
+  it("scrolls back through history", async () => {
+    // Bob's second device (the SDK in Node) sends a long burst; Alice's browser stores it all.
+    const bobPhone = new CourierClient({ url: courier.url, fetch: (u, init) => fetch(u, init) });
+    try {
+      await bobPhone.login({ username: bobName, password });
+      const synced = bobPhone.once("synced");
+      await bobPhone.connect();
+      await synced;
+      const aliceUser = await bobPhone.findUser(aliceName);
+      assert.ok(aliceUser);
+      let lastCid = "";
+      const last = bobPhone.once("status", (m) => m.cid === lastCid && m.status !== "pending");
+      for (let i = 1; i <= 60; i++) {
+        const m = await bobPhone.send({ to: aliceUser.id }, { type: "text", text: `history ${i}` });
+        lastCid = m.cid;
+      }
+      await last;
+    } finally {
+      bobPhone.disconnect();
+    }
+    await alice.page.locator(".bubble-theirs", { hasText: "history 60" }).waitFor();
+    // After a reload the chat opens from IndexedDB with the newest page only.
+    await alice.page.reload();
+    await openChat(alice.page, "Bob Builder");
+    await alice.page.locator(".bubble-theirs", { hasText: "history 60" }).waitFor();
+    assert.equal(await alice.page.locator(".bubble", { hasText: "Hello Bob" }).count(), 0);
+    await alice.page.getByRole("button", { name: "Load earlier messages" }).click();
+    await alice.page.locator(".bubble", { hasText: "Hello Bob" }).waitFor();
+    const history = (await messageTexts(alice.page)).filter((t) => t.startsWith("history"));
+    assert.deepEqual(
+      history,
+      Array.from({ length: 60 }, (_, i) => `history ${i + 1}`),
+    );
+    await screenshot(alice.page, "11-history-scroll-back");
   });
 
   it("lists devices and signs another one out", async () => {
