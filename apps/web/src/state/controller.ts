@@ -1,5 +1,6 @@
 import type { CourierClient, LocalMessage } from "@courier/client";
 import type { UserInfo } from "@courier/protocol";
+import { deviceName } from "../lib/device-name.ts";
 import {
   applyMessage,
   applyPresence,
@@ -281,30 +282,4 @@ export class AppController {
   #setThread(conv: string, thread: AppState["threads"][string]): void {
     this.store.set((s) => ({ threads: { ...s.threads, [conv]: thread } }));
   }
-}
-
-/** A readable name for this browser in the devices list, e.g. "Chrome on Linux". */
-function deviceName(): string {
-  const ua = globalThis.navigator?.userAgent ?? "";
-  const browser = /Firefox\//.test(ua)
-    ? "Firefox"
-    : /Edg\//.test(ua)
-      ? "Edge"
-      : /Chrome\//.test(ua)
-        ? "Chrome"
-        : /Safari\//.test(ua)
-          ? "Safari"
-          : "Browser";
-  const os = /Android/.test(ua)
-    ? "Android"
-    : /iPhone|iPad/.test(ua)
-      ? "iOS"
-      : /Mac OS X/.test(ua)
-        ? "macOS"
-        : /Windows/.test(ua)
-          ? "Windows"
-          : /Linux/.test(ua)
-            ? "Linux"
-            : "";
-  return os ? `${browser} on ${os}` : browser;
 }
