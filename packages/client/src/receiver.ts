@@ -161,23 +161,28 @@ export class Receiver {
         events.push(["message", item]);
       }
     };
-    const stored = (pending: LocalMessage, id: string, seq: number, ts: number) => {
+    // The server's answer names the conversation; for a `{to}` send it is the one the SDK
+    // derived, but the server's word is what later frames will use.
+    const stored = (
+      pending: LocalMessage,
+      f: { conv: string; id: string; seq: number; ts: number },
+    ) => {
       taken.push(pending);
       const message = this.#receipts.add({
-        conv: pending.conv,
+        conv: f.conv,
         cid: pending.cid,
-        id,
-        seq,
+        id: f.id,
+        seq: f.seq,
         from: pending.from,
-        ts,
+        ts: f.ts,
         content: pending.content,
         status: "sent",
       });
       messages.push(message);
       outboxDelete.push(pending.cid);
       events.push(["status", message]);
-      touched.add(pending.conv);
-      release(this.#inbox.offer(pending.conv, seq, own));
+      touched.add(f.conv);
+      release(this.#inbox.offer(f.conv, f.seq, own));
     };
 
     for (const f of frames) {
@@ -188,7 +193,7 @@ export class Receiver {
           if (f.from === me) {
             const pending = this.#o.outbox.take(f.cid);
             if (pending !== undefined) {
-              stored(pending, f.id, f.seq, f.ts);
+              stored(pending, f);
               break;
             }
           }
@@ -197,7 +202,7 @@ export class Receiver {
         }
         case "sent": {
           const pending = this.#o.outbox.take(f.cid);
-          if (pending !== undefined) stored(pending, f.id, f.seq, f.ts);
+          if (pending !== undefined) stored(pending, f);
           break;
         }
         case "pulled":

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it, mock } from "node:test";
 import type { ServerFrame } from "@courier/protocol";
 import { ConnectionManager, type ConnectionOptions } from "../src/connection.ts";
+import { FakeNetwork } from "../src/testing.ts";
 import type { AuthFailure, ConnectionState } from "../src/types.ts";
-import { FakeNetwork } from "./support/fake-socket.ts";
 
 const ready: ServerFrame = {
   t: "ready",

@@ -3,8 +3,8 @@ import { CourierClient, type CourierClientOptions } from "../../src/client.ts";
 import type { FetchLike } from "../../src/rest.ts";
 import { MemoryStorage } from "../../src/storage.memory.ts";
 import type { ClientStorage } from "../../src/storage.ts";
+import { FakeNetwork, type FakeSocket } from "../../src/testing.ts";
 import type { ClientEvents, Session } from "../../src/types.ts";
-import { FakeNetwork, type FakeSocket } from "./fake-socket.ts";
 
 export const me = { id: "u-me", username: "me", displayName: "Me" };
 export const bob = { id: "u-bob", username: "bob", displayName: "Bob" };

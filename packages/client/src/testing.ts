@@ -1,7 +1,9 @@
 import type { ClientFrame, ServerFrame } from "@courier/protocol";
-import type { WebSocketConstructor, WebSocketLike } from "../../src/socket.ts";
+import type { WebSocketConstructor, WebSocketLike } from "./socket.ts";
 
 /**
+ * Test helpers for code built on the SDK (`@courier/client/testing`), kept out of the main entry.
+ *
  * An in-test WebSocket peer: the SDK gets `network.WebSocket` as its constructor, the test plays
  * the server through the sockets it created. Nothing opens by itself unless `autoOpen` is set,
  * so tests control every step.
