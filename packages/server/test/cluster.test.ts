@@ -21,6 +21,7 @@ describe("cluster: three nodes on PostgreSQL + NATS", { skip, timeout: 120_000 }
     cluster = await Cluster.start({ nodes: 3, databaseUrl: db.url, natsUrl });
   });
   after(async () => {
+    Peer.disconnectAll();
     await cluster?.stop();
     await db?.drop();
   });
@@ -104,7 +105,9 @@ describe("cluster: three nodes on PostgreSQL + NATS", { skip, timeout: 120_000 }
     const erin = await on(0).register("erin");
     const frank = await on(1).register("frank");
     await erin.online();
-    await erin.send({ to: frank.user.id }, "hi"); // makes them contacts
+    // Once stored, the message makes them contacts: presence goes to contacts only.
+    const hi = await erin.send({ to: frank.user.id }, "hi");
+    await eventually(() => assert.ok(erin.acked.has(hi)));
     const seen: boolean[] = [];
     erin.client.on("presence", (p) => {
       if (p.user === frank.user.id) seen.push(p.online);

@@ -34,6 +34,15 @@ export interface PeerOptions {
 }
 
 export class Peer {
+  /** Every peer made in this process, so that a failed test still stops their reconnects. */
+  static readonly #all = new Set<Peer>();
+
+  /** Disconnects every peer (no reconnect timers keep the test process alive afterwards). */
+  static disconnectAll(): void {
+    for (const peer of Peer.#all) peer.client.disconnect();
+    Peer.#all.clear();
+  }
+
   readonly client: CourierClient;
   user!: UserInfo;
   deviceId = "";
@@ -59,6 +68,7 @@ export class Peer {
       heartbeatIntervalMs: 2000,
       heartbeatTimeoutMs: 6000,
     });
+    Peer.#all.add(this);
     this.client.on("message", (m) => this.received.push(m));
     this.client.on("state", (state) => {
       if (state === "online") this.sessions++;
