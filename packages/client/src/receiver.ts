@@ -39,8 +39,8 @@ export class Receiver {
   readonly #receipts = new ReceiptTracker();
   /** The cursors as last written, per conversation. */
   readonly #cursors = new Map<string, ConversationCursors>();
-  /** Conversations whose own unread messages from earlier sessions are loaded. */
-  readonly #hydrated = new Set<string>();
+  /** Restored conversations whose messages from earlier sessions are not loaded yet. */
+  readonly #unhydrated = new Set<string>();
   /** My own read cursor per conversation, in memory (persisted with the cursors). */
   readonly #read = new Map<string, number>();
   #queue: ServerFrame[] = [];
@@ -62,6 +62,7 @@ export class Receiver {
       this.#inbox.start(c.conv, c.stored);
       this.#receipts.apply(c.conv, c.peerDelivered, c.peerRead);
       this.#read.set(c.conv, c.read);
+      if (c.stored > c.peerRead) this.#unhydrated.add(c.conv);
     }
   }
 
@@ -117,7 +118,8 @@ export class Receiver {
           this.#queue.push(frame);
       }
     }
-    if (!this.#busy && this.#queue.length > 0) this.#run();
+    // #run never rejects: a failed round is reported and recovered inside it.
+    if (!this.#busy && this.#queue.length > 0) void this.#run();
   }
 
   async #run(): Promise<void> {
@@ -129,7 +131,14 @@ export class Receiver {
       while (this.#queue.length > 0) {
         const round = this.#queue;
         this.#queue = [];
-        await this.#round(round);
+        try {
+          await this.#round(round);
+        } catch (error) {
+          // Only a storage read (hydration) can throw here; nothing of the round was applied,
+          // so reconnecting makes the server send it again.
+          this.#storageError(error);
+          this.#o.restart("storage read failed");
+        }
       }
     } finally {
       this.#busy = false;
@@ -149,7 +158,7 @@ export class Receiver {
     // Receipts for conversations with messages of mine from earlier sessions need those loaded
     // first; this is the only read, and only once per conversation per session.
     for (const f of frames) {
-      if (appliesToMine(f, me) && !this.#hydrated.has(f.conv)) {
+      if (appliesToMine(f, me) && this.#unhydrated.has(f.conv)) {
         await this.#hydrate(f.conv, messages, events);
       }
     }
@@ -295,10 +304,7 @@ export class Receiver {
 
   /** Loads my not-yet-read messages of `conv` stored by earlier sessions into the tracker. */
   async #hydrate(conv: string, messages: LocalMessage[], events: Event[]): Promise<void> {
-    this.#hydrated.add(conv);
-    const stored = this.#cursors.get(conv);
-    if (stored === undefined) return; // a conversation new to this device has nothing stored
-    let after = stored.peerRead;
+    let after = this.#receipts.cursors(conv).read;
     for (;;) {
       const page = await this.#o.storage.listMessages(conv, { afterSeq: after, limit: 500 });
       for (const m of page) {
@@ -310,7 +316,11 @@ export class Receiver {
         }
       }
       const last = page[page.length - 1];
-      if (page.length < 500 || last?.seq === undefined) return;
+      if (page.length < 500 || last?.seq === undefined) {
+        // Only now: after a failed read the conversation is loaded again next time.
+        this.#unhydrated.delete(conv);
+        return;
+      }
       after = last.seq;
     }
   }
@@ -332,10 +342,7 @@ export class Receiver {
   }
 
   #storageError(error: unknown): void {
-    this.#o.events.emit(
-      "error",
-      new CourierError("storage", "storage write failed", { cause: error }),
-    );
+    this.#o.events.emit("error", new CourierError("storage", "storage failed", { cause: error }));
   }
 }
 
