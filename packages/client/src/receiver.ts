@@ -166,8 +166,10 @@ export class Receiver {
     const release = (items: readonly Item[]) => {
       for (const item of items) {
         if (item === own) continue;
-        messages.push(item);
-        events.push(["message", item]);
+        // Mine from another device: its ticks follow the receipts like those sent from here.
+        const message = item.from === me ? this.#receipts.add(item) : item;
+        messages.push(message);
+        events.push(["message", message]);
       }
     };
     // The server's answer names the conversation; for a `{to}` send it is the one the SDK
@@ -326,8 +328,7 @@ export class Receiver {
   }
 
   #toLocal(f: MessageFrame): LocalMessage {
-    const mine = f.from === this.#o.me;
-    const message: LocalMessage = {
+    return {
       conv: f.conv,
       cid: f.cid,
       id: f.id,
@@ -335,10 +336,8 @@ export class Receiver {
       from: f.from,
       ts: f.ts,
       content: f.content,
-      status: mine ? "sent" : "received",
+      status: f.from === this.#o.me ? "sent" : "received",
     };
-    // Mine from another device: its ticks follow the receipts like those sent from here.
-    return mine ? this.#receipts.add(message) : message;
   }
 
   #storageError(error: unknown): void {
