@@ -53,7 +53,7 @@ export interface CourierClientOptions {
   heartbeatIntervalMs?: number;
   /** Reconnect if no frame arrived for this long, ms. Default 45,000. */
   heartbeatTimeoutMs?: number;
-  /** Reconnect if `ready` does not follow the socket opening within this, ms. Default 15,000. */
+  /** Reconnect if `ready` has not arrived this long after opening a socket, ms. Default 15,000. */
   authTimeoutMs?: number;
   /** Most unanswered sends per conversation. Default 32; 1 gives strict order even on errors. */
   sendWindow?: number;

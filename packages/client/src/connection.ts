@@ -18,7 +18,7 @@ export interface ConnectionOptions {
   heartbeatIntervalMs?: number;
   /** Reconnect when no frame arrived for this long, ms. Default 45,000. */
   heartbeatTimeoutMs?: number;
-  /** Reconnect when `ready` did not follow the socket opening within this, ms. Default 15,000. */
+  /** Reconnect when `ready` did not arrive within this after creating the socket, ms. Default 15,000. */
   authTimeoutMs?: number;
 }
 
@@ -147,8 +147,9 @@ export class ConnectionManager {
       this.#setState("authenticating");
       this.#lastFrameAt = Date.now();
       socket.send(JSON.stringify({ t: "auth", token }));
-      this.#authTimer = setTimeout(() => this.restart("no ready in time"), this.#authTimeoutMs);
     };
+    // Covers opening and authenticating: a socket stuck in either is replaced.
+    this.#authTimer = setTimeout(() => this.restart("no ready in time"), this.#authTimeoutMs);
     socket.onmessage = (event) => {
       if (this.#socket === socket) this.#receive(event.data);
     };

@@ -161,6 +161,16 @@ describe("ConnectionManager", () => {
     assert.equal(t.network.sockets.length, 2);
   });
 
+  it("gives up on a socket that never opens", () => {
+    const t = setup();
+    t.conn.connect();
+    mock.timers.tick(5000);
+    assert.ok(t.network.last.closedWith);
+    assert.equal(t.conn.state, "offline");
+    mock.timers.tick(1000);
+    assert.equal(t.network.sockets.length, 2);
+  });
+
   it("disconnect() closes and stops reconnecting until connect()", () => {
     const t = setup();
     t.conn.connect();
