@@ -23,6 +23,9 @@ export default defineConfig({
     environment: "jsdom",
     include: ["test/**/*.test.{ts,tsx}"],
     setupFiles: ["test/setup.ts"],
+    // Generous: the machine is shared with other suites, and jsdom plus user-event slow down
+    // a lot under load (5 s, the default, was hit at a load average of 11 on 2 cores).
+    testTimeout: 20_000,
   },
 });
 

@@ -10,7 +10,7 @@ describe("<Composer>", () => {
 
   it("sends on Enter, trims, and clears the input", async () => {
     const onSend = vi.fn();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     render(<Composer onSend={onSend} />);
     const box = screen.getByRole("textbox", { name: "Message" });
     await user.type(box, "  hello there  {Enter}");
@@ -20,7 +20,7 @@ describe("<Composer>", () => {
 
   it("adds a line on Shift+Enter instead of sending", async () => {
     const onSend = vi.fn();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     render(<Composer onSend={onSend} />);
     const box = screen.getByRole("textbox", { name: "Message" });
     await user.type(box, "one{Shift>}{Enter}{/Shift}two");
@@ -32,7 +32,7 @@ describe("<Composer>", () => {
 
   it("never sends a blank message; the send button is disabled", async () => {
     const onSend = vi.fn();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     render(<Composer onSend={onSend} />);
     const send = screen.getByRole("button", { name: "Send" }) as HTMLButtonElement;
     expect(send.disabled).toBe(true);

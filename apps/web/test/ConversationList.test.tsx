@@ -75,7 +75,7 @@ describe("<ConversationList>", () => {
 
   it("opens a conversation by click or keyboard and marks the open one", async () => {
     const onOpen = vi.fn();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     render(
       <ConversationList
         me={me}
@@ -97,5 +97,21 @@ describe("<ConversationList>", () => {
   it("invites to start a conversation when there is none", () => {
     render(<ConversationList me={me} active={undefined} onOpen={() => {}} chats={[]} />);
     expect(screen.getByText(/No conversations yet/)).toBeTruthy();
+  });
+});
+
+describe("<ConversationList> typing", () => {
+  it("shows typing… instead of the preview while the peer types", () => {
+    render(
+      <ConversationList
+        me={me}
+        active={undefined}
+        onOpen={() => {}}
+        typing={{ a: ["u-ann"] }}
+        chats={[chat({ id: "a", last: message({ content: { type: "text", text: "older" } }) })]}
+      />,
+    );
+    expect(screen.getByText("typing…")).toBeTruthy();
+    expect(screen.queryByText("older")).toBeNull();
   });
 });

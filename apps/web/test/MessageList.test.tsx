@@ -35,7 +35,7 @@ describe("<MessageList>", () => {
 
   it("offers older history through a button a keyboard can reach", async () => {
     const onLoadOlder = vi.fn();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     render(
       <MessageList
         me={me}
@@ -55,7 +55,7 @@ describe("<MessageList>", () => {
 
   it("lets a failed message be retried", async () => {
     const onRetry = vi.fn();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     const failed = message({ seq: undefined, status: "failed", error: "not_member" });
     render(
       <MessageList

@@ -8,10 +8,13 @@ interface Props {
   onOpen: (id: string) => void;
   /** False while disconnected: presence may be stale, so online dots are hidden. */
   presenceKnown?: boolean;
+  /** Conversation id → users typing in it. */
+  typing?: Record<string, string[]>;
 }
 
 /** The conversations, newest activity first. Sorting here keeps every caller's order right. */
-export function ConversationList({ chats, me, active, onOpen, presenceKnown = true }: Props) {
+export function ConversationList(props: Props) {
+  const { chats, me, active, onOpen, presenceKnown = true, typing = {} } = props;
   if (chats.length === 0) {
     return <p className="empty-hint">No conversations yet. Find people to start one.</p>;
   }
@@ -26,6 +29,7 @@ export function ConversationList({ chats, me, active, onOpen, presenceKnown = tr
           active={chat.id === active}
           onOpen={onOpen}
           presenceKnown={presenceKnown}
+          typing={(typing[chat.id]?.length ?? 0) > 0}
         />
       ))}
     </ul>

@@ -10,10 +10,12 @@ interface Props {
   active: boolean;
   onOpen: (id: string) => void;
   presenceKnown: boolean;
+  /** The peer is typing in this conversation right now. */
+  typing: boolean;
 }
 
 /** One conversation in the list: who, the last message (with its ticks if mine), when, unread. */
-export function ConversationRow({ chat, me, active, onOpen, presenceKnown }: Props) {
+export function ConversationRow({ chat, me, active, onOpen, presenceKnown, typing }: Props) {
   const last = chat.last;
   const mine = last !== undefined && last.from === me;
   const preview = last === undefined ? "No messages yet" : previewOf(last.content);
@@ -37,14 +39,18 @@ export function ConversationRow({ chat, me, active, onOpen, presenceKnown }: Pro
             {last ? <time className="chat-row-time">{formatListTime(last.ts)}</time> : null}
           </span>
           <span className="chat-row-bottom">
-            <span className="chat-row-preview">
-              {mine ? (
-                <Ticks
-                  tick={tickOf(last, { delivered: chat.peerDelivered, read: chat.peerRead })}
-                />
-              ) : null}
-              <span className="chat-row-preview-text">{preview}</span>
-            </span>
+            {typing ? (
+              <span className="chat-row-preview chat-row-typing">typing…</span>
+            ) : (
+              <span className="chat-row-preview">
+                {mine ? (
+                  <Ticks
+                    tick={tickOf(last, { delivered: chat.peerDelivered, read: chat.peerRead })}
+                  />
+                ) : null}
+                <span className="chat-row-preview-text">{preview}</span>
+              </span>
+            )}
             {chat.unread > 0 ? (
               <span className="unread-badge" role="status" aria-label={`${chat.unread} unread`}>
                 {chat.unread > 99 ? "99+" : chat.unread}

@@ -26,6 +26,7 @@ export function AppShell() {
   const connection = useAppState((s) => s.connection);
   const networkUp = useAppState((s) => s.networkUp);
   const pending = useAppState((s) => s.pending);
+  const typing = useAppState((s) => s.typing);
 
   return (
     <div className={`shell${active ? " has-active" : ""}`}>
@@ -57,6 +58,7 @@ export function AppShell() {
               me={me?.id ?? ""}
               active={active}
               presenceKnown={connection === "online"}
+              typing={typing}
               onOpen={(id) => {
                 controller.openChat(id).catch(() => {});
               }}
