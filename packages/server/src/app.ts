@@ -6,11 +6,13 @@ import { openBus, openStore } from "./backends.ts";
 import type { Config } from "./config.ts";
 import type { DeliveryContext } from "./delivery/context.ts";
 import { Delivery } from "./delivery/delivery.ts";
+import { GroupReceipts } from "./delivery/group-receipts.ts";
+import { Groups } from "./delivery/groups.ts";
 import { Membership } from "./delivery/membership.ts";
 import { Gateway } from "./gateway/gateway.ts";
 import { createHttpApp } from "./http/http.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
-import type { Bus } from "./routing/bus.ts";
+import { type Bus, clusterTopic } from "./routing/bus.ts";
 import { Presence } from "./routing/presence.ts";
 import { Router } from "./routing/router.ts";
 import type { Store, StoredMessage } from "./store/store.ts";
@@ -54,25 +56,32 @@ export async function createCourier(
   const store = options.store ?? (await openStore(config));
   const bus = options.bus ?? (await openBus(config));
   const metrics = createMetrics();
-  const membership = new Membership(store);
+  const membership = new Membership(store, store);
   const presence = new Presence(bus, store, log);
   const router = new Router(bus, (userId, online) => presence.changed(userId, online));
   presence.bind(router);
+  // Every node drops a conversation's cached members when a group changes anywhere.
+  const unsubscribeCluster = bus.subscribe(clusterTopic, (event) => {
+    if (event.invalidateMembers !== undefined) membership.forget(event.invalidateMembers);
+  });
   const ctx: DeliveryContext = {
     config,
     store,
+    groups: store,
     router,
     membership,
     metrics,
     log,
     ...(options.onStored ? { onStored: options.onStored } : {}),
   };
-  const gateway = new Gateway(ctx, new Delivery(ctx));
+  const groupReceipts = new GroupReceipts(ctx, store);
+  const gateway = new Gateway(ctx, new Delivery(ctx, groupReceipts));
   const app = createHttpApp({
     config,
     store,
     bus,
     membership,
+    groups: new Groups(ctx, store),
     metrics,
     log,
     extend: (express) => options.extendHttp?.(express, { store, bus, log, router, metrics }),
@@ -94,6 +103,8 @@ export async function createCourier(
     close() {
       closing ??= (async () => {
         gateway.close();
+        groupReceipts.close();
+        unsubscribeCluster();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await bus.close();

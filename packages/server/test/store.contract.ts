@@ -5,6 +5,7 @@ import { batchingContract } from "./store-contract/batching.ts";
 import { conversationsContract } from "./store-contract/conversations.ts";
 import { cursorsContract } from "./store-contract/cursors.ts";
 import type { MakeStore } from "./store-contract/fixture.ts";
+import { groupsContract } from "./store-contract/groups.ts";
 import { messagesContract } from "./store-contract/messages.ts";
 import { pruneContract } from "./store-contract/prune.ts";
 
@@ -24,6 +25,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     cursorsContract(makeStore);
     pruneContract(makeStore);
     batchingContract(makeStore);
+    groupsContract(makeStore);
   });
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
+import { migrations } from "../src/store/store.sqlite.schema.ts";
 import { SqliteStore, type SqliteStoreOptions } from "../src/store/store.sqlite.ts";
 import { StoreUnavailableError } from "../src/store/store.ts";
 import { runStoreContract } from "./store.contract.ts";
@@ -62,7 +63,7 @@ describe("SQLite store specifics", () => {
         const versions = db.prepare("SELECT version FROM schema_migrations").all();
         assert.deepEqual(
           versions.map((v) => v.version),
-          [1],
+          migrations.map((m) => m.version),
         );
       } finally {
         db.close();

@@ -54,7 +54,9 @@ export class Delivery {
     delivered: number,
     read: number | undefined,
   ) {
-    if (!(await isMemberOrReport(this.#ctx, conn, conversationId))) return;
+    // A plain ack needs no check here: the store applies it only for a member, and for one who
+    // left only up to their leaving, which is how their device stops being sent their removal.
+    if (read !== undefined && !(await isMemberOrReport(this.#ctx, conn, conversationId))) return;
     this.#cursors.move({
       conversationId,
       userId: conn.userId,

@@ -1,5 +1,5 @@
 import type { GroupReceiptFrame } from "@courier/protocol";
-import type { GroupStore } from "../store/store.ts";
+import type { GroupStore, MemberCursor } from "../store/store.ts";
 import type { DeliveryContext } from "./context.ts";
 
 /**
@@ -53,13 +53,9 @@ export class GroupReceipts {
       this.#sent.set(conversationId, sent);
     }
     for (const { userId } of senders) {
-      let delivered = Number.MAX_SAFE_INTEGER;
-      let read = Number.MAX_SAFE_INTEGER;
-      for (const c of cursors) {
-        if (c.userId === userId) continue;
-        delivered = Math.min(delivered, c.delivered);
-        read = Math.min(read, c.read);
-      }
+      const lowest = lowestOfOthers(cursors, userId);
+      if (!lowest) continue;
+      const { delivered, read } = lowest;
       const last = sent.get(userId);
       if (last && last[0] >= delivered && last[1] >= read) continue;
       sent.set(userId, [delivered, read]);
@@ -72,4 +68,21 @@ export class GroupReceipts {
       this.#ctx.router.toUser(userId, { frame });
     }
   }
+}
+
+/** The lowest delivered and read cursors among the members other than `userId`. */
+export function lowestOfOthers(
+  cursors: MemberCursor[],
+  userId: string,
+): { delivered: number; read: number } | undefined {
+  let delivered = Number.MAX_SAFE_INTEGER;
+  let read = Number.MAX_SAFE_INTEGER;
+  let others = 0;
+  for (const c of cursors) {
+    if (c.userId === userId) continue;
+    others += 1;
+    delivered = Math.min(delivered, c.delivered);
+    read = Math.min(read, c.read);
+  }
+  return others === 0 ? undefined : { delivered, read };
 }

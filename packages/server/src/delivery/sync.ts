@@ -3,6 +3,8 @@ import type { Connection } from "../gateway/connection.ts";
 import type { DeliveryContext } from "./context.ts";
 import { errorFrameFor } from "./errors.ts";
 import { toMessageFrame } from "./frames.ts";
+import { lowestOfOthers } from "./group-receipts.ts";
+import { isDirect } from "./membership.ts";
 import { isMemberOrReport } from "./send.ts";
 
 /** Receipts that changed this long before the device's last activity are re-sent, to cover clock edges. */
@@ -34,18 +36,7 @@ export async function syncConnection(
       // Too many live messages arrived meanwhile to hold: catch up on them from the store instead.
       if (conn.heldOverflow) conn.held = [];
     } while (conn.heldOverflow);
-    for (const receipt of await ctx.store.receiptsSince(
-      conn.userId,
-      lastActiveAt - receiptSlackMs,
-    )) {
-      conn.send({
-        t: "receipt",
-        conv: receipt.conversationId,
-        user: receipt.userId,
-        delivered: receipt.delivered,
-        read: receipt.read,
-      });
-    }
+    await sendMissedReceipts(ctx, conn, lastActiveAt - receiptSlackMs);
   } catch (err) {
     ctx.log.warn({ err, device: conn.deviceId }, "sync failed");
     conn.send(errorFrameFor(err));
@@ -106,5 +97,33 @@ export async function handlePull(ctx: DeliveryContext, conn: Connection, frame: 
     conn.send({ t: "pulled", conv: frame.conv, upTo, more: page.length === limit });
   } catch (err) {
     conn.send(errorFrameFor(err));
+  }
+}
+
+/**
+ * Receipts that happened while the device was away. Direct conversations: the other member's
+ * cursors. Groups: one aggregate per group in which the user has recent messages, never one
+ * frame per member.
+ */
+async function sendMissedReceipts(ctx: DeliveryContext, conn: Connection, since: number) {
+  const groups = new Set<string>();
+  for (const r of await ctx.store.receiptsSince(conn.userId, since)) {
+    if (!isDirect(r.conversationId)) {
+      groups.add(r.conversationId);
+      continue;
+    }
+    conn.send({
+      t: "receipt",
+      conv: r.conversationId,
+      user: r.userId,
+      delivered: r.delivered,
+      read: r.read,
+    });
+  }
+  for (const conv of groups) {
+    const senders = await ctx.store.recentSenders(conv, 0);
+    if (!senders.some((s) => s.userId === conn.userId)) continue;
+    const lowest = lowestOfOthers(await ctx.store.memberCursors(conv), conn.userId);
+    if (lowest) conn.send({ t: "group_receipt", conv, ...lowest });
   }
 }

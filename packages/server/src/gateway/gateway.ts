@@ -166,6 +166,10 @@ export class Gateway {
     conn.deviceId = device.id;
     ctx.router.attach(conn);
     for (const conversationId of largeGroups) ctx.router.joinGroup(conn, conversationId);
+    // On NATS a subscription is live only once the server has it: wait for that, or a message
+    // committed elsewhere right now could miss both the live path and the backlog read below.
+    await ctx.router.ready();
+    if (conn.closed) return;
     conn.send({
       t: "ready",
       user: { id: user.id, username: user.username, displayName: user.displayName },

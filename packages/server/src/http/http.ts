@@ -2,6 +2,7 @@ import { ErrorCode } from "@courier/protocol";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
+import type { Groups } from "../delivery/groups.ts";
 import type { Membership } from "../delivery/membership.ts";
 import type { Bus } from "../routing/bus.ts";
 import type { Store } from "../store/store.ts";
@@ -10,6 +11,7 @@ import type { Metrics } from "./metrics.ts";
 import { accountRoutes } from "./routes.accounts.ts";
 import { conversationRoutes } from "./routes.conversations.ts";
 import { deviceRoutes } from "./routes.devices.ts";
+import { groupRoutes } from "./routes.groups.ts";
 import { userRoutes } from "./routes.users.ts";
 
 export interface HttpDeps {
@@ -17,6 +19,7 @@ export interface HttpDeps {
   store: Store;
   bus: Bus;
   membership: Membership;
+  groups: Groups;
   metrics: Metrics;
   log: Logger;
   /** Extra mounts (the web app, push, media) added by their own modules. */
@@ -32,7 +35,11 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use("/api", accountRoutes(deps.store, deps.bus, deps.config));
   app.use("/api/devices", deviceRoutes(deps.store, deps.bus));
   app.use("/api/users", userRoutes(deps.store));
-  app.use("/api/conversations", conversationRoutes(deps.store, deps.bus, deps.membership));
+  app.use(
+    "/api/conversations",
+    conversationRoutes(deps.store, deps.bus, deps.membership, deps.store),
+  );
+  app.use("/api/groups", groupRoutes(deps.store, deps.groups, deps.membership));
   // Before the /api catch-all, so that extensions may mount under /api (push does).
   deps.extend?.(app);
   app.use("/api", (_req, _res, next) =>

@@ -30,30 +30,30 @@ export function conversationRoutes(
     userId: string,
     rows: ConversationRow[],
   ): Promise<ConversationSummary[]> {
-    const peerIds = rows.map((row) => row.members.find((m) => m !== userId) ?? userId);
+    const direct = rows.filter((row) => row.kind === "direct");
+    const peerIds = direct.map((row) => row.members.find((m) => m !== userId) ?? userId);
     const [peers, presence] = await Promise.all([
       Promise.all(peerIds.map((id) => store.userById(id))),
       bus.presenceOf(peerIds),
     ]);
-    return rows.flatMap((row, i) => {
-      const peer = peers[i];
+    const peerOf = new Map(direct.map((row, i) => [row.id, peers[i]]));
+    return rows.flatMap((row): ConversationSummary[] => {
+      const common = {
+        id: row.id,
+        kind: row.kind,
+        memberCount: row.memberCount,
+        lastSeq: row.lastSeq,
+        lastMessage: row.lastMessage ? toMessageInfo(row.lastMessage) : null,
+        unread: row.unread,
+        readSeq: row.read,
+        peerDelivered: row.othersDelivered,
+        peerRead: row.othersRead,
+      };
+      if (row.kind === "group") return [{ ...common, title: row.name ?? "", peer: null }];
+      const peer = peerOf.get(row.id);
       if (!peer) return [];
-      const peerCursor = row.others.find((o) => o.userId === peer.id);
-      return [
-        {
-          id: row.id,
-          kind: row.kind,
-          title: peer.displayName,
-          peer: { ...userInfo(peer), ...(presence.get(peer.id) ?? { online: false, lastSeen: 0 }) },
-          memberCount: row.members.length,
-          lastSeq: row.lastSeq,
-          lastMessage: row.lastMessage ? toMessageInfo(row.lastMessage) : null,
-          unread: row.unread,
-          readSeq: row.read,
-          peerDelivered: peerCursor?.delivered ?? 0,
-          peerRead: peerCursor?.read ?? 0,
-        },
-      ];
+      const seen = presence.get(peer.id) ?? { online: false, lastSeen: 0 };
+      return [{ ...common, title: peer.displayName, peer: { ...userInfo(peer), ...seen } }];
     });
   }
 

@@ -94,6 +94,11 @@ export class Router {
     this.#bus.publish(userId, event);
   }
 
+  /** Resolves once this node's subscriptions so far are in effect on the bus. */
+  ready(): Promise<void> {
+    return this.#bus.ready();
+  }
+
   /** Whether the user has a connection on this node. */
   hasLocal(userId: string): boolean {
     return this.#local.has(userId);

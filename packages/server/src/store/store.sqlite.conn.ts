@@ -1,4 +1,5 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { StoreRejectedError } from "./store.ts";
 
 /**
  * One SQLite connection with a prepared-statement cache. The worker holds the only writing
@@ -50,16 +51,29 @@ export class Conn {
 }
 
 /** How a failed request is reported across the worker boundary. */
-export type ErrorKind = "unavailable" | "conflict" | "invalid";
+export type ErrorKind = "unavailable" | "conflict" | "invalid" | "rejected";
 
 export interface WireError {
   kind: ErrorKind;
   message: string;
+  /** For `rejected`: the StoreRejectedError code. */
+  code?: StoreRejectedError["code"];
 }
 
 /** Thrown by store operations for input the contract does not cover (e.g. unknown conversation). */
 export class InvalidRequestError extends Error {
   override name = "InvalidRequestError";
+}
+
+/** Thrown by group changes that break a rule; becomes StoreRejectedError on the main thread. */
+export class RejectedError extends Error {
+  override name = "RejectedError";
+  readonly code: StoreRejectedError["code"];
+
+  constructor(code: StoreRejectedError["code"], message: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 /** Thrown by createUser for a taken username; becomes StoreConflictError on the main thread. */
@@ -83,6 +97,8 @@ const BACKEND_FAILURES = new Set([
 
 /** Sorts an error thrown by an operation into the three kinds the store distinguishes. */
 export function classify(err: unknown): WireError {
+  if (err instanceof RejectedError)
+    return { kind: "rejected", code: err.code, message: err.message };
   if (err instanceof ConflictError) return { kind: "conflict", message: err.message };
   if (err instanceof InvalidRequestError) return { kind: "invalid", message: err.message };
   const message = err instanceof Error ? err.message : String(err);

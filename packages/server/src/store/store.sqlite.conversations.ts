@@ -26,7 +26,9 @@ export function ensureDirectConversation(
 export function membersOf(c: Conn, conversationId: string): string[] | undefined {
   return c.snapshot(() => {
     const rows = c
-      .q("SELECT user_id FROM members WHERE conversation_id = ? ORDER BY user_id")
+      .q(
+        "SELECT user_id FROM members WHERE conversation_id = ? AND left_seq IS NULL ORDER BY user_id",
+      )
       .all(conversationId) as { user_id: string }[];
     if (rows.length > 0) return rows.map((r) => r.user_id);
     const exists = c.q("SELECT 1 FROM conversations WHERE id = ?").get(conversationId);
@@ -36,10 +38,13 @@ export function membersOf(c: Conn, conversationId: string): string[] | undefined
 
 interface SummaryRow {
   id: string;
-  kind: "direct";
+  kind: "direct" | "group";
+  name: string | null;
+  member_count: number;
   last_seq: number;
   delivered_seq: number;
   read_seq: number;
+  joined_seq: number;
 }
 
 interface CursorRow {
@@ -58,20 +63,26 @@ export function conversationsOf(c: Conn, userId: string): ConversationRow[] {
   return c.snapshot(() => {
     const summaries = c
       .q(
-        `SELECT c.id, c.kind, c.last_seq, m.delivered_seq, m.read_seq
+        `SELECT c.id, c.kind, c.name, c.member_count, c.last_seq, m.delivered_seq, m.read_seq, m.joined_seq
          FROM members m JOIN conversations c ON c.id = m.conversation_id
-         WHERE m.user_id = ?
+         WHERE m.user_id = ? AND m.left_seq IS NULL
          ORDER BY coalesce(c.last_ts, c.created_at) DESC, c.id`,
       )
       .all(userId) as unknown as SummaryRow[];
     const cursors = c.q(
       "SELECT user_id, delivered_seq, read_seq FROM members WHERE conversation_id = ? ORDER BY user_id",
     );
+    // Groups can be large: their list row carries only the lowest cursors of the others.
+    const lowest = c.q(
+      `SELECT coalesce(min(delivered_seq), 0) AS delivered, coalesce(min(read_seq), 0) AS read
+       FROM members WHERE conversation_id = ? AND user_id <> ? AND left_seq IS NULL`,
+    );
     const unread = c.q(
       "SELECT count(*) AS n FROM messages WHERE conversation_id = ? AND seq > ? AND sender_id <> ?",
     );
     return summaries.map((s): ConversationRow => {
-      const members = cursors.all(s.id) as unknown as CursorRow[];
+      const direct = s.kind === "direct";
+      const members = direct ? (cursors.all(s.id) as unknown as CursorRow[]) : [];
       const others: MemberCursor[] = members
         .filter((m) => m.user_id !== userId)
         .map((m) => ({
@@ -80,10 +91,17 @@ export function conversationsOf(c: Conn, userId: string): ConversationRow[] {
           delivered: m.delivered_seq,
           read: m.read_seq,
         }));
-      const count = unread.get(s.id, s.read_seq, userId) as { n: number };
+      const low = lowest.get(s.id, userId) as { delivered: number; read: number };
+      const count = unread.get(s.id, Math.max(s.read_seq, s.joined_seq - 1), userId) as {
+        n: number;
+      };
       return {
         id: s.id,
         kind: s.kind,
+        name: s.name,
+        memberCount: s.member_count,
+        othersDelivered: low.delivered,
+        othersRead: low.read,
         members: members.map((m) => m.user_id),
         lastSeq: s.last_seq,
         lastMessage: s.last_seq > 0 ? (messageAt(c, s.id, s.last_seq) ?? null) : null,

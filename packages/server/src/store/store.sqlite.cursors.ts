@@ -1,5 +1,6 @@
 import type { Conn } from "./store.sqlite.conn.ts";
 import type { WriteCtx } from "./store.sqlite.ctx.ts";
+import { recordCursorEvent } from "./store.sqlite.groups.ts";
 import type { CursorMove, MemberCursor, PendingConversation } from "./store.ts";
 
 /** Device and member cursors: receipts are cursor moves, never rows per message. */
@@ -13,7 +14,8 @@ import type { CursorMove, MemberCursor, PendingConversation } from "./store.ts";
  *
  * Moves are clamped to the conversation's last seq, so an ack from the future cannot mark
  * messages that do not exist yet as delivered (which relay mode would then prune unseen).
- * A move for a conversation the user is not a member of is ignored.
+ * A move for a conversation the user is not a member of is ignored; one who left may move up to
+ * the seq of their leaving (so that their device stops being sent their removal).
  */
 export function moveCursors(w: WriteCtx, moves: CursorMove[]): MemberCursor[] {
   const device = w.conn.q(
@@ -30,9 +32,18 @@ export function moveCursors(w: WriteCtx, moves: CursorMove[]): MemberCursor[] {
      RETURNING delivered_seq, read_seq`,
   );
   const advanced = new Map<string, MemberCursor>();
+  const membership = w.conn.q(
+    "SELECT left_seq FROM members WHERE conversation_id = ? AND user_id = ?",
+  );
   for (const move of moves) {
-    const last = w.lastSeq(move.conversationId);
-    if (last === undefined) continue;
+    const conversationLast = w.lastSeq(move.conversationId);
+    if (conversationLast === undefined) continue;
+    // A member who left may still ack the log up to their leaving, and no further.
+    const row0 = membership.get(move.conversationId, move.userId) as
+      | { left_seq: number | null }
+      | undefined;
+    if (row0 === undefined) continue;
+    const last = row0.left_seq ?? conversationLast;
     const delivered = clamp(move.delivered, last);
     const read = clamp(move.read, last);
     if (delivered === 0 && read === 0) continue;
@@ -41,12 +52,14 @@ export function moveCursors(w: WriteCtx, moves: CursorMove[]): MemberCursor[] {
       | { delivered_seq: number; read_seq: number }
       | undefined;
     if (row === undefined) continue;
-    advanced.set(`${move.conversationId}\n${move.userId}`, {
+    const cursor = {
       conversationId: move.conversationId,
       userId: move.userId,
       delivered: row.delivered_seq,
       read: row.read_seq,
-    });
+    };
+    recordCursorEvent(w, cursor);
+    advanced.set(`${move.conversationId}\n${move.userId}`, cursor);
   }
   return [...advanced.values()];
 }
@@ -60,11 +73,13 @@ function clamp(seq: number | undefined, last: number): number {
 export function pendingFor(c: Conn, userId: string, deviceId: string): PendingConversation[] {
   const rows = c
     .q(
-      `SELECT c.id, coalesce(d.delivered_seq, 0) AS delivered, c.last_seq
+      `SELECT c.id, max(coalesce(d.delivered_seq, 0), m.joined_seq - 1) AS delivered,
+         coalesce(m.left_seq, c.last_seq) AS last_seq
        FROM members m
        JOIN conversations c ON c.id = m.conversation_id
        LEFT JOIN device_cursors d ON d.device_id = ? AND d.conversation_id = m.conversation_id
-       WHERE m.user_id = ? AND c.last_seq > coalesce(d.delivered_seq, 0)
+       WHERE m.user_id = ?
+         AND coalesce(m.left_seq, c.last_seq) > max(coalesce(d.delivered_seq, 0), m.joined_seq - 1)
        ORDER BY c.id`,
     )
     .all(deviceId, userId) as { id: string; delivered: number; last_seq: number }[];
@@ -78,7 +93,8 @@ export function receiptsSince(c: Conn, userId: string, since: number): MemberCur
       `SELECT other.conversation_id, other.user_id, other.delivered_seq, other.read_seq
        FROM members me
        JOIN members other ON other.conversation_id = me.conversation_id AND other.user_id <> me.user_id
-       WHERE me.user_id = ? AND other.updated_at >= ?
+         AND other.left_seq IS NULL
+       WHERE me.user_id = ? AND me.left_seq IS NULL AND other.updated_at >= ?
        ORDER BY other.conversation_id, other.user_id`,
     )
     .all(userId, since) as {

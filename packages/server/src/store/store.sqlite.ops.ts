@@ -18,6 +18,16 @@ import {
   membersOf,
 } from "./store.sqlite.conversations.ts";
 import { moveCursors, pendingFor, receiptsSince } from "./store.sqlite.cursors.ts";
+import {
+  changeGroup,
+  createGroup,
+  groupInfo,
+  largeGroupsOf,
+  memberCursors,
+  memberOf,
+  messageReceipts,
+  recentSenders,
+} from "./store.sqlite.groups.ts";
 import { appendMessage, messagesAfter, messagesBefore } from "./store.sqlite.messages.ts";
 import { pruneDelivered } from "./store.sqlite.prune.ts";
 
@@ -35,6 +45,8 @@ export const writeOps = {
   appendMessage,
   moveCursors,
   pruneDelivered,
+  createGroup,
+  changeGroup,
 };
 
 export const readOps = {
@@ -50,6 +62,12 @@ export const readOps = {
   messagesBefore,
   pendingFor,
   receiptsSince,
+  groupInfo,
+  memberOf,
+  memberCursors,
+  recentSenders,
+  messageReceipts,
+  largeGroupsOf,
 };
 
 /**

@@ -25,11 +25,11 @@ export function pruneDelivered(w: WriteCtx, conversationId: string): number {
        FROM members m
        JOIN devices d ON d.user_id = m.user_id AND d.revoked_at IS NULL
        LEFT JOIN device_cursors dc ON dc.device_id = d.id AND dc.conversation_id = m.conversation_id
-       WHERE m.conversation_id = ?1
+       WHERE m.conversation_id = ?1 AND m.left_seq IS NULL
        UNION ALL
        SELECT NULL, m.delivered_seq
        FROM members m
-       WHERE m.conversation_id = ?1
+       WHERE m.conversation_id = ?1 AND m.left_seq IS NULL
          AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.user_id = m.user_id AND d.revoked_at IS NULL)
        ORDER BY delivered, device
        LIMIT 2`,

@@ -105,6 +105,31 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    note: "groups: a name and member count per conversation, member roles, cursor times for message info",
+    sql: `
+      ALTER TABLE conversations ADD COLUMN name TEXT;
+      -- Kept by the group operations so that 'is this group large' is one column read.
+      ALTER TABLE conversations ADD COLUMN member_count INTEGER NOT NULL DEFAULT 2;
+      ALTER TABLE members ADD COLUMN role TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('admin', 'member'));
+      -- A member who left or was removed keeps the row with left_seq set: sync still brings
+      -- them the log up to that message (their removal), and nothing after it. Every access
+      -- check and every list counts current members only (left_seq IS NULL).
+      ALTER TABLE members ADD COLUMN left_seq INTEGER;
+
+      -- When a group member's delivered / read cursor reached a seq: message info answers
+      -- "when did each member get / read seq S" with the first event at or above S.
+      CREATE TABLE cursor_events (
+        conversation_id TEXT NOT NULL,
+        user_id         TEXT NOT NULL,
+        kind            TEXT NOT NULL CHECK (kind IN ('delivered', 'read')),
+        seq             INTEGER NOT NULL,
+        at              INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, user_id, kind, seq)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /**

@@ -8,7 +8,7 @@ import type {
   WorkerMessage,
   WriteOpName,
 } from "./store.sqlite.ops.ts";
-import { StoreConflictError, StoreUnavailableError } from "./store.ts";
+import { StoreConflictError, StoreRejectedError, StoreUnavailableError } from "./store.ts";
 
 /** Restart delays after a worker that died before it was ready (the file cannot be opened). */
 const FIRST_RETRY_MS = 100;
@@ -206,5 +206,7 @@ function toError(error: WireError): Error {
       return new StoreUnavailableError(error.message);
     case "invalid":
       return new Error(error.message);
+    case "rejected":
+      return new StoreRejectedError(error.code ?? "forbidden", error.message);
   }
 }

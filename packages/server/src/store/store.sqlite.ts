@@ -16,13 +16,19 @@ import type {
   AppendResult,
   ConversationRow,
   CursorMove,
+  GroupChange,
+  GroupChangeResult,
   MemberCursor,
+  MemberInfo,
+  MessageReceipt,
   NewDevice,
+  NewGroup,
   NewMessage,
   NewUser,
   PendingConversation,
   Store,
   StoredDevice,
+  StoredGroup,
   StoredMessage,
   StoredUser,
 } from "./store.ts";
@@ -68,9 +74,13 @@ export class SqliteStore implements Store {
     return new SqliteStore(thread, reader);
   }
 
-  /** Commit batch sizes so far. */
+  /** Commit batch sizes since the store opened (or since `resetBatchStats`). */
   batchStats(): BatchStats {
     return { ...this.#thread.stats };
+  }
+
+  resetBatchStats(): void {
+    Object.assign(this.#thread.stats, { batches: 0, requests: 0, maxBatch: 0 });
   }
 
   /** Test hook: injects a fault into the writer thread (see `Fault`). */
@@ -194,6 +204,36 @@ export class SqliteStore implements Store {
   }
   receiptsSince(userId: string, since: number): Promise<MemberCursor[]> {
     return this.#read("receiptsSince", userId, since);
+  }
+
+  // --- groups ---
+
+  createGroup(group: NewGroup): Promise<GroupChangeResult> {
+    return this.#write("createGroup", group);
+  }
+  changeGroup(change: GroupChange): Promise<GroupChangeResult> {
+    return this.#write("changeGroup", change);
+  }
+  groupInfo(conversationId: string): Promise<StoredGroup | undefined> {
+    return this.#read("groupInfo", conversationId);
+  }
+  memberOf(conversationId: string, userId: string): Promise<MemberInfo | undefined> {
+    return this.#read("memberOf", conversationId, userId);
+  }
+  memberCursors(conversationId: string): Promise<MemberCursor[]> {
+    return this.#read("memberCursors", conversationId);
+  }
+  recentSenders(
+    conversationId: string,
+    afterSeq: number,
+  ): Promise<Array<{ userId: string; seq: number }>> {
+    return this.#read("recentSenders", conversationId, afterSeq);
+  }
+  messageReceipts(conversationId: string, seq: number): Promise<MessageReceipt[]> {
+    return this.#read("messageReceipts", conversationId, seq);
+  }
+  largeGroupsOf(userId: string, minMembers: number): Promise<string[]> {
+    return this.#read("largeGroupsOf", userId, minMembers);
   }
 
   // --- retention ---

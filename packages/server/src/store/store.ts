@@ -22,7 +22,7 @@ import type { Content } from "@courier/protocol";
  * - Device cursors never pass the conversation's last seq (a move beyond it is clamped), so a
  *   client cannot mark messages delivered before they exist.
  */
-export interface Store {
+export interface Store extends GroupStore {
   // --- accounts and devices ---
   /** Rejects with StoreConflictError if the username is taken. */
   createUser(user: NewUser): Promise<StoredUser>;
@@ -167,7 +167,11 @@ export interface PendingConversation {
 export interface ConversationRow {
   id: string;
   kind: "direct" | "group";
+  /** The group's name; null for direct conversations. */
+  name: string | null;
+  /** Direct: both members. Groups: empty (a group's list can be long; see memberCount). */
   members: string[];
+  memberCount: number;
   lastSeq: number;
   lastMessage: StoredMessage | null;
   /** The user's own member cursors. */
@@ -175,14 +179,14 @@ export interface ConversationRow {
   read: number;
   /** Messages from other members with seq above the user's read cursor (and joined seq). */
   unread: number;
-  /** Cursors of the other members. */
+  /** Direct: the other member's cursors. Groups: empty. */
   others: MemberCursor[];
+  /** The lowest delivered and read cursors among the other members (0 if there are none). */
+  othersDelivered: number;
+  othersRead: number;
 }
 
-/**
- * Group operations of the store seam (same contract rules as `Store`). Kept as its own interface
- * while the implementations catch up; it becomes part of `Store` once both stores implement it.
- */
+/** Group operations of the store seam (the same contract rules as `Store`). */
 export interface GroupStore {
   // --- groups ---
   /**
