@@ -5,7 +5,14 @@ import { type BenchPair, createPairs, lastSeqs } from "./accounts.ts";
 import type { BenchArgs } from "./args.ts";
 import type { WorkerResult } from "./ipc.ts";
 import { sleep } from "./pool.ts";
-import { machineBusySeconds, type ProcSample, sampleProc, sampleProcs } from "./proc.ts";
+import {
+  machineBusySeconds,
+  type ProcSample,
+  sampleProc,
+  sampleProcs,
+  threadCores,
+  threadCpu,
+} from "./proc.ts";
 import { int, mib, ms, Report } from "./report.ts";
 import { type LatencySummary, summarize } from "./samples.ts";
 import { type ServerHandle, startServer } from "./server.ts";
@@ -43,6 +50,8 @@ export interface MessagingResult {
     cpuCores: number;
     /** Server CPU per delivered message in the window, µs: independent of other load on the machine. */
     cpuUsPerMsg: number;
+    /** Cores per thread name: the event loop is `MainThread`, the SQLite writer `WorkerThread`. */
+    threads: Record<string, number>;
   } | null;
   generator: { cpuSeconds: number; cpuCores: number; cpuUsPerMsg: number; rss: number };
   /** CPU cores busy with anything but the server and the generator during the window (other load). */
@@ -114,10 +123,12 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
     await sleep(measureFrom - Date.now());
     await server.inspector?.startProfile();
     const serverFrom = pid ? sampleProc(pid) : undefined;
+    const threadsFrom = pid ? threadCpu(pid) : {};
     const genFrom = sampleProcs(pool.pids);
     const machineFrom = machineBusySeconds();
     await sleep(measureTo - Date.now());
     const serverTo = pid ? sampleProc(pid) : undefined;
+    const threads = pid ? threadCores(threadsFrom, threadCpu(pid), args.duration) : {};
     const genTo = sampleProcs(pool.pids);
     const machineBusy = machineBusySeconds() - machineFrom;
     if (server.inspector) {
@@ -140,6 +151,7 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
       genCpu: genTo.cpu - genFrom.cpu,
       genRss: genTo.rss,
       machineBusy,
+      threads,
     });
     print(report, result);
     report.json(result);
@@ -194,6 +206,7 @@ function summarizeRun(
     genCpu: number;
     genRss: number;
     machineBusy: number;
+    threads: Record<string, number>;
   },
 ): MessagingResult {
   const sum = (f: (r: WorkerResult) => number) => results.reduce((n, r) => n + f(r), 0);
@@ -246,6 +259,7 @@ function summarizeRun(
           cpuSeconds: serverCpu,
           cpuCores: serverCpu / args.duration,
           cpuUsPerMsg: (serverCpu / measured) * 1e6,
+          threads: s.threads,
         }
       : null,
     generator: {
@@ -276,6 +290,15 @@ function print(report: Report, r: MessagingResult): void {
         ? `RSS ${mib(r.server.rssBefore)} before, ${mib(r.server.rssAfter)} after, ${mib(r.server.rssPeak)} peak; ` +
           `CPU ${r.server.cpuSeconds.toFixed(1)} s = ${r.server.cpuCores.toFixed(2)} cores, ${int(r.server.cpuUsPerMsg)} µs per message`
         : "n/a (--target: pid unknown)",
+    ],
+    [
+      "server threads",
+      r.server
+        ? `${Object.entries(r.server.threads)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+            .join(", ")} cores`
+        : "n/a",
     ],
     [
       "generator",

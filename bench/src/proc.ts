@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** A process's resource use as Linux reports it in /proc. */
 export interface ProcSample {
@@ -58,4 +58,41 @@ export function machineBusySeconds(): number {
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
   return busy / clockTicks();
+}
+
+/** CPU seconds per thread name of a process (MainThread, the store's WorkerThread, V8Worker GC helpers, ...). */
+export function threadCpu(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const cpu = (Number(fields[11]) + Number(fields[12])) / clockTicks();
+      out[name] = (out[name] ?? 0) + cpu;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** `after - before`, per thread name, in cores over `seconds`. */
+export function threadCores(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  seconds: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, cpu] of Object.entries(after)) {
+    const cores = (cpu - (before[name] ?? 0)) / seconds;
+    if (cores >= 0.005) out[name] = Math.round(cores * 100) / 100;
+  }
+  return out;
 }
