@@ -26,6 +26,8 @@ export interface BenchArgs {
   size: number;
   /** Profile the server's CPU during the measured window into this folder. */
   serverProfile: string;
+  /** Start the server with `--cpu-prof` into this folder: its whole life, every thread (the SQLite writer too). */
+  serverCpuProf: string;
   /** Write V8 CPU profiles of the generator workers into this folder. */
   workerProfile: string;
   /** Print only the final JSON line. */
@@ -52,6 +54,8 @@ const usage = `usage: npm run bench -- [messaging|idle|store] [flags]
     --server-profile D  profile the server's CPU during the measured window (through the
                         inspector), .cpuprofile into folder D; read it with
                         npx node bench/src/profile-top.ts <file>
+    --server-cpu-prof D start the server with --cpu-prof into folder D: its whole life, one
+                        profile per thread (the SQLite writer thread included)
     --worker-profile D  start the workers with --cpu-prof, profiles into folder D
     --quiet             print only the JSON result line
 `;
@@ -82,6 +86,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
       settle: { type: "string" },
       size: { type: "string" },
       "server-profile": { type: "string" },
+      "server-cpu-prof": { type: "string" },
       "worker-profile": { type: "string" },
       quiet: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -107,6 +112,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
     settle: num(values.settle, d.settle, "settle"),
     size: int(values.size, d.size, "size", 1),
     serverProfile: values["server-profile"] ?? "",
+    serverCpuProf: values["server-cpu-prof"] ?? "",
     workerProfile: values["worker-profile"] ?? "",
     quiet: values.quiet ?? false,
   };
@@ -126,6 +132,7 @@ function defaults(): Omit<BenchArgs, "scenario" | "rest"> {
     settle: 5,
     size: 100,
     serverProfile: "",
+    serverCpuProf: "",
     workerProfile: "",
     quiet: false,
   };

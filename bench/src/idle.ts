@@ -53,7 +53,7 @@ export async function runIdle(args: BenchArgs): Promise<IdleResult> {
         }
       : await startServer({
           inspect: true,
-          ...(args.serverProfile ? { cpuProfileDir: args.serverProfile } : {}),
+          ...(args.serverCpuProf ? { cpuProfileDir: args.serverCpuProf } : {}),
         });
     const t = Date.now();
     const sessions = await registerUsers(server.url, n);

@@ -79,7 +79,10 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
           inspector: undefined,
           stop: async () => {},
         }
-      : await startServer({ inspect: args.serverProfile !== "" });
+      : await startServer({
+          inspect: args.serverProfile !== "",
+          ...(args.serverCpuProf ? { cpuProfileDir: args.serverCpuProf } : {}),
+        });
     report.progress(`server ${server.url}${server.pid ? ` (pid ${server.pid})` : ""}`);
     const t = Date.now();
     const pairs = await createPairs(server.url, args.pairs);
