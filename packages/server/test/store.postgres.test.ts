@@ -100,6 +100,75 @@ describe("PostgresStore: cluster behaviour", { skip }, () => {
     }
   });
 
+  test("group changes racing on two nodes keep the rules and the seqs gapless", async () => {
+    const [s1, s2] = await Promise.all([
+      PostgresStore.open({ url: db.url }),
+      PostgresStore.open({ url: db.url }),
+    ]);
+    try {
+      const { a, b, da, db: dbv } = await pair(s1, "grp");
+      const extra = await Promise.all(
+        [1, 2, 3, 4].map((i) =>
+          s1.createUser({ username: `x${i}-grp`, displayName: "X", passwordHash: "h" }),
+        ),
+      );
+      const { group } = await s1.createGroup({
+        name: "race",
+        creatorId: a.id,
+        creatorDeviceId: da.id,
+        members: [b.id],
+        maxMembers: 4,
+      });
+      await s2.changeGroup({
+        conversationId: group.id,
+        actorId: a.id,
+        actorDeviceId: da.id,
+        maxMembers: 4,
+        kind: "promote",
+        user: b.id,
+      });
+      // Two admins on two nodes each add two users to a group with room for two more: exactly
+      // one wins; the other is refused inside its transaction. Messages append meanwhile.
+      const add = (store: PostgresStore, actor: string, device: string, users: string[]) =>
+        store.changeGroup({
+          conversationId: group.id,
+          actorId: actor,
+          actorDeviceId: device,
+          maxMembers: 4,
+          kind: "add",
+          users,
+        });
+      const sends = Array.from({ length: 50 }, (_, i) =>
+        (i % 2 ? s1 : s2).appendMessage({
+          conversationId: group.id,
+          senderId: a.id,
+          senderDeviceId: da.id,
+          cid: `g${i}`,
+          content: { type: "text", text: `m${i}` },
+        }),
+      );
+      const outcomes = await Promise.allSettled([
+        add(s1, a.id, da.id, [extra[0]!.id, extra[1]!.id]),
+        add(s2, b.id, dbv.id, [extra[2]!.id, extra[3]!.id]),
+      ]);
+      await Promise.all(sends);
+      assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 1);
+      const refused = outcomes.find((o) => o.status === "rejected");
+      assert.equal((refused as PromiseRejectedResult).reason.code, "limit_reached");
+      const info = await s2.groupInfo(group.id);
+      assert.equal(info?.members.length, 4);
+      const [row] = (await s2.conversationsOf(a.id)).filter((c) => c.id === group.id);
+      assert.equal(row?.memberCount, 4);
+      const all = await s1.messagesAfter(group.id, 0, 100);
+      assert.deepEqual(
+        all.map((m) => m.seq),
+        Array.from({ length: 53 }, (_, i) => i + 1),
+      );
+    } finally {
+      await Promise.all([s1.close(), s2.close()]);
+    }
+  });
+
   test("losing the database rejects with StoreUnavailableError, then recovers by itself", async () => {
     const url = new URL(db.url);
     const proxy = await TcpProxy.start(url.hostname, Number(url.port || 5432));

@@ -90,6 +90,31 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (sender_id, cid)
   );
   `,
+  // 2: groups: a name and member count per conversation, member roles, left_seq, and cursor
+  // times for message info (SQLite's migration 2, column for column).
+  `
+  ALTER TABLE conversations ADD COLUMN name text;
+  -- Kept by the group operations (under the conversation's row lock) so that "is this group
+  -- large" is one column read.
+  ALTER TABLE conversations ADD COLUMN member_count integer NOT NULL DEFAULT 2;
+  ALTER TABLE members ADD COLUMN role text NOT NULL DEFAULT 'member'
+    CHECK (role IN ('admin', 'member'));
+  -- A member who left or was removed keeps the row with left_seq set: sync still brings them
+  -- the log up to that message (their removal) and nothing after it. Every access check and
+  -- every list counts current members only (left_seq IS NULL).
+  ALTER TABLE members ADD COLUMN left_seq bigint;
+
+  -- When a group member's delivered / read cursor reached a seq: message info answers "when
+  -- did each member get / read seq S" with the first event at or above S.
+  CREATE TABLE cursor_events (
+    conversation_id text COLLATE "C" NOT NULL,
+    user_id         text COLLATE "C" NOT NULL,
+    kind            text NOT NULL CHECK (kind IN ('delivered', 'read')),
+    seq             bigint NOT NULL,
+    at              bigint NOT NULL,
+    PRIMARY KEY (conversation_id, user_id, kind, seq)
+  );
+  `,
 ];
 
 /** Any fixed 64-bit number, shared by every node: the advisory lock that serialises migrations. */

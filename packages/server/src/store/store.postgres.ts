@@ -1,23 +1,36 @@
 import type { Content } from "@courier/protocol";
 import pg from "pg";
 import { newId } from "./ids.ts";
-import { isUniqueViolation, toStoreError } from "./store.postgres.errors.ts";
+import {
+  isRetryable,
+  isUnavailable,
+  isUniqueViolation,
+  toStoreError,
+} from "./store.postgres.errors.ts";
+import * as groups from "./store.postgres.groups.ts";
 import { migrate } from "./store.postgres.migrations.ts";
 import { PostgresWriter } from "./store.postgres.writer.ts";
 import {
   type AppendResult,
   type ConversationRow,
   type CursorMove,
+  type GroupChange,
+  type GroupChangeResult,
   type MemberCursor,
+  type MemberInfo,
+  type MessageReceipt,
   type NewDevice,
+  type NewGroup,
   type NewMessage,
   type NewUser,
   type PendingConversation,
   type Store,
   StoreConflictError,
   type StoredDevice,
+  type StoredGroup,
   type StoredMessage,
   type StoredUser,
+  StoreRejectedError,
   StoreUnavailableError,
 } from "./store.ts";
 
@@ -103,6 +116,56 @@ export class PostgresStore implements Store {
       return (await this.#pool.query<R>(text, values)).rows;
     } catch (error) {
       throw toStoreError(error);
+    }
+  }
+
+  /** `#query` as the group functions take it. */
+  readonly #q: groups.Query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) =>
+    this.#query<R>(text, values);
+
+  /**
+   * Runs `fn` in a transaction of its own (group changes: rare, so not group-committed). Retries
+   * deadlocks and serialisation failures; a StoreRejectedError rolls back and is rethrown as is.
+   */
+  async #transaction<T>(fn: (q: groups.Query, now: number) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreUnavailableError("store is closed");
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch (error) {
+        throw toStoreError(error);
+      }
+      // A checked-out client reports a lost connection as an event too; the failing query
+      // reports it where it is handled, so the event itself is ignored (see the writer).
+      client.on("error", ignore);
+      const q: groups.Query = async <R extends pg.QueryResultRow>(
+        text: string,
+        values: unknown[],
+      ) => (await client.query<R>(text, values)).rows;
+      try {
+        await client.query("BEGIN");
+        const result = await fn(q, Date.now());
+        await client.query("COMMIT");
+        client.off("error", ignore);
+        client.release();
+        return result;
+      } catch (error) {
+        if (!(error instanceof StoreRejectedError) && isUnavailable(error)) {
+          client.release(true);
+          throw toStoreError(error);
+        }
+        try {
+          await client.query("ROLLBACK");
+        } catch (rollbackError) {
+          client.release(true);
+          throw toStoreError(rollbackError);
+        }
+        client.off("error", ignore);
+        client.release();
+        if (isRetryable(error) && attempt < 4) continue;
+        throw error;
+      }
     }
   }
 
@@ -219,7 +282,7 @@ export class PostgresStore implements Store {
   async membersOf(conversationId: string): Promise<string[] | undefined> {
     const rows = await this.#query<{ user_id: string | null }>(
       `SELECT m.user_id FROM conversations c
-       LEFT JOIN members m ON m.conversation_id = c.id
+       LEFT JOIN members m ON m.conversation_id = c.id AND m.left_seq IS NULL
        WHERE c.id = $1 ORDER BY m.user_id`,
       [conversationId],
     );
@@ -229,9 +292,10 @@ export class PostgresStore implements Store {
 
   async conversationsOf(userId: string): Promise<ConversationRow[]> {
     const rows = await this.#query<ConversationQueryRow>(
-      `SELECT c.id, c.kind, c.last_seq, me.delivered_seq, me.read_seq,
+      `SELECT c.id, c.kind, c.name, c.member_count, c.last_seq, me.delivered_seq, me.read_seq,
               (SELECT count(*) FROM messages u
-               WHERE u.conversation_id = c.id AND u.seq > me.read_seq AND u.sender_id <> $1)::int
+               WHERE u.conversation_id = c.id AND u.seq > greatest(me.read_seq, me.joined_seq - 1)
+                 AND u.sender_id <> $1)::int
                 AS unread,
               l.id AS l_id, l.seq AS l_seq, l.sender_id AS l_sender_id,
               l.sender_device_id AS l_sender_device_id, l.cid AS l_cid, l.ts AS l_ts,
@@ -239,16 +303,30 @@ export class PostgresStore implements Store {
        FROM members me
        JOIN conversations c ON c.id = me.conversation_id
        LEFT JOIN messages l ON l.conversation_id = c.id AND l.seq = c.last_seq
-       WHERE me.user_id = $1
+       WHERE me.user_id = $1 AND me.left_seq IS NULL
        ORDER BY coalesce(c.last_ts, c.created_at) DESC, c.id`,
       [userId],
     );
     if (rows.length === 0) return [];
-    const memberRows = await this.#query<MemberCursorRow>(
-      `SELECT conversation_id, user_id, delivered_seq, read_seq FROM members
-       WHERE conversation_id = ANY($1::text[]) ORDER BY user_id`,
-      [rows.map((r) => r.id)],
+    // Direct conversations list both members' cursors; groups can be large, so their row
+    // carries only the lowest cursors of the other current members.
+    const direct = rows.filter((r) => r.kind === "direct").map((r) => r.id);
+    const memberRows =
+      direct.length === 0
+        ? []
+        : await this.#query<MemberCursorRow>(
+            `SELECT conversation_id, user_id, delivered_seq, read_seq FROM members
+             WHERE conversation_id = ANY($1::text[]) ORDER BY user_id`,
+            [direct],
+          );
+    const lowest = await this.#query<{ conversation_id: string; delivered: number; read: number }>(
+      `SELECT conversation_id, min(delivered_seq) AS delivered, min(read_seq) AS read
+       FROM members
+       WHERE conversation_id = ANY($1::text[]) AND user_id <> $2 AND left_seq IS NULL
+       GROUP BY conversation_id`,
+      [rows.map((r) => r.id), userId],
     );
+    const lowestOf = new Map(lowest.map((l) => [l.conversation_id, l]));
     const byConversation = new Map<string, MemberCursor[]>();
     for (const m of memberRows) {
       const list = byConversation.get(m.conversation_id) ?? [];
@@ -257,9 +335,14 @@ export class PostgresStore implements Store {
     }
     return rows.map((r) => {
       const all = byConversation.get(r.id) ?? [];
+      const low = lowestOf.get(r.id);
       return {
         id: r.id,
         kind: r.kind,
+        name: r.name,
+        memberCount: r.member_count,
+        othersDelivered: low?.delivered ?? 0,
+        othersRead: low?.read ?? 0,
         members: all.map((m) => m.userId),
         lastSeq: r.last_seq,
         lastMessage:
@@ -337,11 +420,14 @@ export class PostgresStore implements Store {
 
   async pendingFor(userId: string, deviceId: string): Promise<PendingConversation[]> {
     const rows = await this.#query<{ id: string; delivered: number; last_seq: number }>(
-      `SELECT c.id, coalesce(dc.delivered_seq, 0) AS delivered, c.last_seq
+      // A group member sees the log after their join and, once they left, up to their leaving.
+      `SELECT c.id, greatest(coalesce(dc.delivered_seq, 0), me.joined_seq - 1) AS delivered,
+              coalesce(me.left_seq, c.last_seq) AS last_seq
        FROM members me
        JOIN conversations c ON c.id = me.conversation_id
        LEFT JOIN device_cursors dc ON dc.device_id = $2 AND dc.conversation_id = c.id
-       WHERE me.user_id = $1 AND c.last_seq > coalesce(dc.delivered_seq, 0)
+       WHERE me.user_id = $1
+         AND coalesce(me.left_seq, c.last_seq) > greatest(coalesce(dc.delivered_seq, 0), me.joined_seq - 1)
        ORDER BY c.id`,
       [userId, deviceId],
     );
@@ -353,7 +439,8 @@ export class PostgresStore implements Store {
       `SELECT o.conversation_id, o.user_id, o.delivered_seq, o.read_seq
        FROM members me
        JOIN members o ON o.conversation_id = me.conversation_id AND o.user_id <> me.user_id
-       WHERE me.user_id = $1 AND o.updated_at >= $2
+         AND o.left_seq IS NULL
+       WHERE me.user_id = $1 AND me.left_seq IS NULL AND o.updated_at >= $2
        ORDER BY o.conversation_id, o.user_id`,
       [userId, since],
     );
@@ -378,11 +465,11 @@ export class PostgresStore implements Store {
          FROM members m
          JOIN devices d ON d.user_id = m.user_id AND d.revoked_at IS NULL
          LEFT JOIN device_cursors dc ON dc.device_id = d.id AND dc.conversation_id = m.conversation_id
-         WHERE m.conversation_id = $1
+         WHERE m.conversation_id = $1 AND m.left_seq IS NULL
          UNION ALL
          SELECT NULL, m.delivered_seq
          FROM members m
-         WHERE m.conversation_id = $1
+         WHERE m.conversation_id = $1 AND m.left_seq IS NULL
            AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.user_id = m.user_id AND d.revoked_at IS NULL)
          ORDER BY delivered, device
          LIMIT 2
@@ -409,6 +496,43 @@ export class PostgresStore implements Store {
     return rows[0]?.n ?? 0;
   }
 
+  // --- groups ---
+
+  createGroup(group: NewGroup): Promise<GroupChangeResult> {
+    return this.#transaction((q, now) => groups.createGroup(q, group, now));
+  }
+
+  changeGroup(change: GroupChange): Promise<GroupChangeResult> {
+    return this.#transaction((q, now) => groups.changeGroup(q, change, now));
+  }
+
+  groupInfo(conversationId: string): Promise<StoredGroup | undefined> {
+    return groups.groupInfo(this.#q, conversationId);
+  }
+
+  memberOf(conversationId: string, userId: string): Promise<MemberInfo | undefined> {
+    return groups.memberOf(this.#q, conversationId, userId);
+  }
+
+  memberCursors(conversationId: string): Promise<MemberCursor[]> {
+    return groups.memberCursors(this.#q, conversationId);
+  }
+
+  recentSenders(
+    conversationId: string,
+    afterSeq: number,
+  ): Promise<Array<{ userId: string; seq: number }>> {
+    return groups.recentSenders(this.#q, conversationId, afterSeq);
+  }
+
+  messageReceipts(conversationId: string, seq: number): Promise<MessageReceipt[]> {
+    return groups.messageReceipts(this.#q, conversationId, seq);
+  }
+
+  largeGroupsOf(userId: string, minMembers: number): Promise<string[]> {
+    return groups.largeGroupsOf(this.#q, userId, minMembers);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.#writer.close();
@@ -416,6 +540,8 @@ export class PostgresStore implements Store {
     await this.#pool.end();
   }
 }
+
+function ignore(): void {}
 
 /** pg's type-parser hook: int8 (OID 20) as a JS number; everything else as pg parses it. */
 function bigintAsNumber(oid: number, format?: "text" | "binary"): (value: string) => unknown {
@@ -509,7 +635,9 @@ function toMemberCursor(r: MemberCursorRow): MemberCursor {
 
 interface ConversationQueryRow {
   id: string;
-  kind: "direct";
+  kind: "direct" | "group";
+  name: string | null;
+  member_count: number;
   last_seq: number;
   delivered_seq: number;
   read_seq: number;

@@ -365,8 +365,10 @@ class MessageColumns {
 /**
  * Applies every cursor job of the batch with the SQLite store's rules: moves are clamped to the
  * conversation's last seq (an ack from the future must not let relay mode prune unseen messages),
- * a move in a conversation the user is not a member of is ignored, and each call resolves with
- * the member cursors it advanced, once per (conversation, user), with their final value.
+ * or, for a group member who left, to the seq of their leaving; a move in a conversation the user
+ * was never a member of is ignored; each call resolves with the member cursors it advanced, once
+ * per (conversation, user), with their final value. In groups every advance is also recorded in
+ * `cursor_events` (message info: when each member got / read each message).
  *
  * The member cursors are read under row lock and advanced in memory in call order (a member
  * cursor is the max over the member's device cursors, which only grow, so it is
@@ -397,7 +399,8 @@ async function moveAll(
     read_seq: number;
     last_seq: number;
   }>(
-    `SELECT m.conversation_id, m.user_id, m.delivered_seq, m.read_seq, c.last_seq
+    `SELECT m.conversation_id, m.user_id, m.delivered_seq, m.read_seq,
+            coalesce(m.left_seq, c.last_seq) AS last_seq
      FROM members m
      JOIN unnest($1::text[], $2::text[]) AS k(conversation_id, user_id)
        ON m.conversation_id = k.conversation_id AND m.user_id = k.user_id
@@ -418,6 +421,7 @@ async function moveAll(
   }
 
   const changedMembers = new Map<string, MemberCursor>();
+  const events = new Map<string, CursorEvent>();
   const devices = new Map<string, DeviceCursor>();
   for (const job of jobs) {
     const advanced = new Map<string, MemberCursor>();
@@ -447,6 +451,14 @@ async function moveAll(
       };
       changedMembers.set(key, cursor);
       advanced.set(key, cursor);
+      if (cursor.conversationId.startsWith("g:")) {
+        for (const kind of ["delivered", "read"] as const) {
+          const seq = cursor[kind];
+          if (seq === 0) continue;
+          const event = { conversationId: cursor.conversationId, userId: cursor.userId, kind, seq };
+          events.set(JSON.stringify(Object.values(event)), event);
+        }
+      }
     }
     const result = [...advanced.values()];
     settle.push(() => job.resolve(result));
@@ -484,6 +496,28 @@ async function moveAll(
       m.map((x) => x.read),
     ],
   );
+  if (events.size === 0) return;
+  // The member row locks taken above make each (conversation, user)'s events this batch's alone.
+  const e = [...events.values()];
+  await client.query(
+    `INSERT INTO cursor_events (conversation_id, user_id, kind, seq, at)
+     SELECT *, $5::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+     ON CONFLICT DO NOTHING`,
+    [
+      e.map((x) => x.conversationId),
+      e.map((x) => x.userId),
+      e.map((x) => x.kind),
+      e.map((x) => x.seq),
+      now,
+    ],
+  );
+}
+
+interface CursorEvent {
+  conversationId: string;
+  userId: string;
+  kind: "delivered" | "read";
+  seq: number;
 }
 
 /** A cursor value made safe: whole, not negative, not past the conversation's last seq. */
