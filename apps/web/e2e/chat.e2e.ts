@@ -22,6 +22,10 @@ import {
 import { launchBrowser } from "./browser.ts";
 
 const run = process.pid.toString(36);
+
+/** A message of theirs by its exact text ("history 6" must not match "history 60"). */
+const theirText = (page: Page, text: string) =>
+  page.locator(".bubble-theirs .message-text").getByText(text, { exact: true });
 const aliceName = `alice_${run}`;
 const bobName = `bob_${run}`;
 
@@ -150,11 +154,11 @@ describe("web app", { timeout: 240_000 }, () => {
     } finally {
       bobPhone.disconnect();
     }
-    await alice.page.locator(".bubble-theirs", { hasText: "history 60" }).waitFor();
+    await theirText(alice.page, "history 60").waitFor();
     // After a reload the chat opens from IndexedDB with the newest page only.
     await alice.page.reload();
     await openChat(alice.page, "Bob Builder");
-    await alice.page.locator(".bubble-theirs", { hasText: "history 60" }).waitFor();
+    await theirText(alice.page, "history 60").waitFor();
     assert.equal(await alice.page.locator(".bubble", { hasText: "Hello Bob" }).count(), 0);
     await alice.page.getByRole("button", { name: "Load earlier messages" }).click();
     await alice.page.locator(".bubble", { hasText: "Hello Bob" }).waitFor();
