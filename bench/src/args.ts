@@ -30,6 +30,8 @@ export interface BenchArgs {
   serverCpuProf: string;
   /** Write V8 CPU profiles of the generator workers into this folder. */
   workerProfile: string;
+  /** Raise the server's and workers' scheduler priority (shared machine; needs root). */
+  boost: boolean;
   /** Print only the final JSON line. */
   quiet: boolean;
 }
@@ -57,6 +59,8 @@ const usage = `usage: npm run bench -- [messaging|idle|store] [flags]
     --server-cpu-prof D start the server with --cpu-prof into folder D: its whole life, one
                         profile per thread (the SQLite writer thread included)
     --worker-profile D  start the workers with --cpu-prof, profiles into folder D
+    --boost             run server and workers in their own sessions with a raised autogroup
+                        priority (root): on a shared machine, close to dedicated cores
     --quiet             print only the JSON result line
 `;
 
@@ -88,6 +92,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
       "server-profile": { type: "string" },
       "server-cpu-prof": { type: "string" },
       "worker-profile": { type: "string" },
+      boost: { type: "boolean" },
       quiet: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -114,6 +119,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
     serverProfile: values["server-profile"] ?? "",
     serverCpuProf: values["server-cpu-prof"] ?? "",
     workerProfile: values["worker-profile"] ?? "",
+    boost: values.boost ?? false,
     quiet: values.quiet ?? false,
   };
 }
@@ -134,6 +140,7 @@ function defaults(): Omit<BenchArgs, "scenario" | "rest"> {
     serverProfile: "",
     serverCpuProf: "",
     workerProfile: "",
+    boost: false,
     quiet: false,
   };
 }

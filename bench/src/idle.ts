@@ -53,6 +53,7 @@ export async function runIdle(args: BenchArgs): Promise<IdleResult> {
         }
       : await startServer({
           inspect: true,
+          boost: args.boost,
           ...(args.serverCpuProf ? { cpuProfileDir: args.serverCpuProf } : {}),
         });
     const t = Date.now();
@@ -65,7 +66,10 @@ export async function runIdle(args: BenchArgs): Promise<IdleResult> {
     const base = pid ? await measure(pid, inspector) : undefined;
 
     const procs = Math.min(args.procs, n);
-    pool = new WorkerPool(procs, args.workerProfile ? { profileDir: args.workerProfile } : {});
+    pool = new WorkerPool(procs, {
+      boost: args.boost,
+      ...(args.workerProfile ? { profileDir: args.workerProfile } : {}),
+    });
     const size = Math.ceil(n / procs);
     for (let i = 0; i < procs; i++) {
       pool.send(i, {

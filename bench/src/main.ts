@@ -46,6 +46,9 @@ async function runStore(rest: string[]): Promise<number> {
   return typeof outcome === "number" ? outcome : 0;
 }
 
+// Ctrl-C / kill: exit through process.exit so the 'exit' hooks stop the server this bench started.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {

@@ -27,6 +27,8 @@ export interface MessagingResult {
   /** Open loop: the target rate, msgs/s. */
   rate: number;
   procs: number;
+  /** Server and workers ran with a raised scheduler priority (`--boost`). */
+  boost: boolean;
   duration: number;
   /** Delivered receipts per second inside the measured window (end to end). */
   msgsPerSec: number;
@@ -67,7 +69,8 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
   const mode = args.rate > 0 ? "open" : "closed";
   report.line(
     `Courier messaging bench: ${args.pairs} pairs, ${mode === "closed" ? `window ${args.window}` : `${int(args.rate)} msgs/s paced`}, ` +
-      `${args.duration} s (+${args.warmup} s warm-up), ${args.procs} worker processes, driver ${args.raw ? "raw protocol" : "SDK"}`,
+      `${args.duration} s (+${args.warmup} s warm-up), ${args.procs} worker processes, driver ${args.raw ? "raw protocol" : "SDK"}` +
+      (args.boost ? ", boosted priority" : ""),
   );
   let server: ServerHandle | undefined;
   let pool: WorkerPool | undefined;
@@ -81,6 +84,7 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
         }
       : await startServer({
           inspect: args.serverProfile !== "",
+          boost: args.boost,
           ...(args.serverCpuProf ? { cpuProfileDir: args.serverCpuProf } : {}),
         });
     report.progress(`server ${server.url}${server.pid ? ` (pid ${server.pid})` : ""}`);
@@ -91,7 +95,10 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
     );
 
     const procs = Math.min(args.procs, args.pairs);
-    pool = new WorkerPool(procs, args.workerProfile ? { profileDir: args.workerProfile } : {});
+    pool = new WorkerPool(procs, {
+      boost: args.boost,
+      ...(args.workerProfile ? { profileDir: args.workerProfile } : {}),
+    });
     const shares = split(pairs, procs);
     shares.forEach((share, i) => {
       pool?.send(i, {
@@ -235,6 +242,7 @@ function summarizeRun(
     window: args.window,
     rate: args.rate,
     procs,
+    boost: args.boost,
     duration: args.duration,
     msgsPerSec: sum((r) => r.measuredDelivered) / args.duration,
     latencyMs: summarize(results.map((r) => r.latencies)),

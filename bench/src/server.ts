@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { boostProcess } from "./boost.ts";
 import { Inspector } from "./inspector.ts";
 
 /** The server under test: one this bench started (pid known, stopped after), or `--target`. */
@@ -24,6 +25,8 @@ export interface StartOptions {
   inspect?: boolean;
   /** Extra environment for the server. */
   env?: Record<string, string>;
+  /** Run it in its own session with a raised scheduler priority (see boost.ts). */
+  boost?: boolean;
 }
 
 const serverMain = fileURLToPath(new URL("../../packages/server/src/main.ts", import.meta.url));
@@ -55,7 +58,12 @@ export async function startServer(options: StartOptions = {}): Promise<ServerHan
   const child = spawn(process.execPath, [...nodeArgs, serverMain], {
     env: { ...process.env, ...benchServerEnv(dataDir), ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.boost === true,
   });
+  if (options.boost && child.pid !== undefined) boostProcess(child.pid);
+  // A detached server does not get the terminal's Ctrl-C: make sure it never outlives the bench.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   const tail: string[] = [];
   const remember = (line: string) => {
     tail.push(line);
@@ -69,6 +77,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerHan
     }),
   );
   const stop = async () => {
+    process.off("exit", killOnExit);
     if (!exited) {
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { boostProcess } from "./boost.ts";
 import type { FromWorker, ToWorker, WorkerResult } from "./ipc.ts";
 
 const workerMain = fileURLToPath(new URL("./worker.ts", import.meta.url));
@@ -15,14 +16,19 @@ export class WorkerPool {
   readonly #results: Array<WorkerResult | undefined>;
   #failure: string | undefined;
 
-  constructor(count: number, options: { profileDir?: string } = {}) {
+  constructor(count: number, options: { profileDir?: string; boost?: boolean } = {}) {
     const execArgv = options.profileDir
       ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(options.profileDir)}`]
       : [];
     this.#online = new Array<number>(count).fill(0);
     this.#results = new Array<WorkerResult | undefined>(count).fill(undefined);
     this.#children = Array.from({ length: count }, (_, i) => {
-      const child = fork(workerMain, [], { execArgv, serialization: "advanced" });
+      const child = fork(workerMain, [], {
+        execArgv,
+        serialization: "advanced",
+        detached: options.boost === true,
+      });
+      if (options.boost && child.pid !== undefined) boostProcess(child.pid);
       child.on("message", (message: FromWorker) => {
         if (message.type === "online") this.#online[i] = message.count;
         else if (message.type === "result") this.#results[i] = message.result;
