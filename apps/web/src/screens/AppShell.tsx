@@ -1,3 +1,4 @@
+import { useEffect } from "react";
 import { ConnectionBanner } from "../components/ConnectionBanner.tsx";
 import { ConversationList } from "../components/ConversationList.tsx";
 import { NotificationSettings } from "../components/NotificationSettings.tsx";
@@ -27,6 +28,12 @@ export function AppShell() {
   const networkUp = useAppState((s) => s.networkUp);
   const pending = useAppState((s) => s.pending);
   const typing = useAppState((s) => s.typing);
+  const unread = chats.reduce((sum, chat) => sum + chat.unread, 0);
+
+  // The tab title counts unread messages, so they show while another tab is in front.
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Courier` : "Courier";
+  }, [unread]);
 
   return (
     <div className={`shell${active ? " has-active" : ""}`}>

@@ -30,7 +30,14 @@ export function ChatPane({ conv }: { conv: string }) {
   if (chat === undefined) return null;
   const peerTyping = typing.length > 0;
   return (
-    <section className="chat-pane" aria-label={`Chat with ${chat.peer.displayName}`}>
+    <section
+      className="chat-pane"
+      aria-label={`Chat with ${chat.peer.displayName}`}
+      // Escape leaves the chat, as the back button does (keyboard users on a phone layout).
+      onKeyDown={(event) => {
+        if (event.key === "Escape") controller.openChat(undefined);
+      }}
+    >
       <header className="chat-header">
         <button
           type="button"
