@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import type { Express } from "express";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { Express } from "express";
 import { configFromEnv } from "../../../src/config.ts";
 import { type Push, type PushOptions, setupPush } from "../../../src/push/index.ts";
 import { startCourier, type TestCourier } from "../../support/courier.ts";
