@@ -23,6 +23,7 @@ import type { ServerFrame, UserInfo } from "@courier/protocol";
 import type { BrowserContext, CDPSession, Page } from "playwright-core";
 import { mountWebApp } from "../../../packages/server/src/http/web.ts";
 import {
+  metric,
   type PushCourier,
   startPushCourier,
 } from "../../../packages/server/test/push/support/push-courier.ts";
@@ -109,6 +110,7 @@ describe("web push in the browser", { timeout: 120_000 }, () => {
   it("a message to the absent user is pushed, decrypted and shown grouped per chat", async () => {
     // Carol goes away: her socket closes, so the server must wake her with a push.
     await carol.context.setOffline(true);
+    await until(async () => (await metric(courier.url, "courier_connections")) === 0);
     const dave = await registerApi(courier.url);
     const carolUser = (await api(courier.url, dave.token, "GET", `/api/users/by-name/${carolName}`))
       .body as UserInfo;
@@ -198,6 +200,14 @@ describe("web push in the browser", { timeout: 120_000 }, () => {
     throw new Error(`notifications did not settle: ${previous}`);
   }
 });
+
+async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 /**
  * Runs in the page before the app: `pushManager.subscribe` returns a subscription for the test's
