@@ -78,19 +78,23 @@ export function messagesBefore(
 export type AppendOutcome = { id: string; seq: number; ts: number } | { duplicate: StoredMessage };
 
 /**
- * Appends one message: the seq comes from the worker's cache, so a new message costs two index
- * probes (dedupe) and one INSERT. The INSERT is the only write, so a failure leaves nothing behind
+ * Appends one message. The seq comes from the worker's cache, and the (sender, cid) uniqueness
+ * check is the INSERT itself (ON CONFLICT DO NOTHING), so a new message costs one probe of
+ * `sent_cids` and one INSERT. The INSERT is the only write, so a failure leaves nothing behind
  * and the op needs no savepoint.
  */
 export function appendMessage(w: WriteCtx, m: NewMessage): AppendOutcome {
-  const earlier = sentMessage(w.conn, m);
-  if (earlier !== undefined) return { duplicate: earlier };
+  const pruned = prunedMessage(w.conn, m);
+  if (pruned !== undefined) return { duplicate: pruned };
   const last = w.lastSeq(m.conversationId);
   if (last === undefined) throw new InvalidRequestError(`no conversation ${m.conversationId}`);
   const seq = last + 1;
   const id = newId();
-  w.conn
-    .q(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+  const { changes } = w.conn
+    .q(
+      `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (sender_id, cid) DO NOTHING`,
+    )
     .run(
       m.conversationId,
       seq,
@@ -101,20 +105,22 @@ export function appendMessage(w: WriteCtx, m: NewMessage): AppendOutcome {
       w.now,
       JSON.stringify(m.content),
     );
+  if (Number(changes) === 0) {
+    const row = w.conn
+      .q(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE sender_id = ? AND cid = ?`)
+      .get(m.senderId, m.cid);
+    return { duplicate: toMessage(row as unknown as MessageRow) };
+  }
   w.appended(m.conversationId, seq, w.now);
   return { id, seq, ts: w.now };
 }
 
 /**
- * The message already stored under (sender, cid), or, once relay mode pruned it, its dedupe key
- * from `sent_cids`. A pruned message's content and sending device are gone, so they are taken
- * from the retry, which carries the same content by construction (the client resends its outbox).
+ * The dedupe key of a message relay mode already pruned, as the message the retry repeats. Its
+ * content and sending device are gone, so they are taken from the retry, which carries the same
+ * content by construction (the client resends its outbox).
  */
-function sentMessage(c: Conn, m: NewMessage): StoredMessage | undefined {
-  const row = c
-    .q(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE sender_id = ? AND cid = ?`)
-    .get(m.senderId, m.cid);
-  if (row !== undefined) return toMessage(row as unknown as MessageRow);
+function prunedMessage(c: Conn, m: NewMessage): StoredMessage | undefined {
   const key = c
     .q("SELECT conversation_id, seq, id, ts FROM sent_cids WHERE sender_id = ? AND cid = ?")
     .get(m.senderId, m.cid) as

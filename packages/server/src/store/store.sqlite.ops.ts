@@ -106,7 +106,14 @@ export type Result =
 export type WorkerMessage =
   | { type: "ready" }
   /** `restart`: the batch failed as a whole and the worker wants a fresh connection. */
-  | { type: "results"; results: Result[]; batchSize: number; restart: boolean };
+  | {
+      type: "results";
+      results: Result[];
+      batchSize: number;
+      restart: boolean;
+      /** The worker thread's CPU time so far, in microseconds (for the store benchmark). */
+      cpuMicros: number;
+    };
 
 /** Messages the main thread sends besides request arrays. */
 export type ControlMessage = { type: "close" } | { type: "fault"; fault: Fault };

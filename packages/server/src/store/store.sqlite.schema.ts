@@ -8,8 +8,8 @@ import type { DatabaseSync } from "node:sqlite";
  * - Times are INTEGER milliseconds since the epoch (BIGINT in PostgreSQL).
  * - `messages.content` is the JSON text of a protocol `Content` (jsonb is fine in PostgreSQL).
  * - Username order is byte order (SQLite BINARY); PostgreSQL needs `COLLATE "C"` to match.
- * - WITHOUT ROWID is SQLite-only: it stores the row in the primary-key b-tree, which is what a
- *   PostgreSQL table with a primary key and the same access pattern gets from its index.
+ * - WITHOUT ROWID is SQLite-only: the small key-only tables keep their rows in the primary-key
+ *   b-tree, saving SQLite a second b-tree; PostgreSQL needs no equivalent.
  *
  * A migration is never edited once released; a change is a new entry with the next version.
  */
@@ -76,9 +76,14 @@ export const migrations: readonly Migration[] = [
         PRIMARY KEY (device_id, conversation_id)
       ) WITHOUT ROWID;
 
-      -- The log: one row per message, clustered by (conversation, seq) so that appends go to the
-      -- end of each conversation's range and paging is a range scan. (sender_id, cid) is the
-      -- idempotency key of appendMessage.
+      -- The log: one row per message, found by (conversation, seq); (sender_id, cid) is the
+      -- idempotency key of appendMessage. A rowid table on purpose (not WITHOUT ROWID): rows
+      -- are appended in arrival order and only the two small index entries land on each
+      -- conversation's and sender's pages. Measured with 1,000 active conversations of 200
+      -- messages each, 2,000-row commits: 11 KB written and 33 us CPU per append, against 19 KB
+      -- and 44 us when the rows are clustered by conversation (whose tail pages split half
+      -- full); reading 50 messages costs 130 us instead of 83 us. Writes are the hot path.
+      -- This is also the layout PostgreSQL has: a heap plus the primary-key index.
       CREATE TABLE messages (
         conversation_id  TEXT NOT NULL REFERENCES conversations(id),
         seq              INTEGER NOT NULL,
@@ -90,7 +95,7 @@ export const migrations: readonly Migration[] = [
         content          TEXT NOT NULL,
         PRIMARY KEY (conversation_id, seq),
         UNIQUE (sender_id, cid)
-      ) WITHOUT ROWID;
+      );
 
       -- Relay mode deletes delivered messages; their idempotency keys move here so that a late
       -- retry of the same (sender, cid) is still answered as a duplicate.

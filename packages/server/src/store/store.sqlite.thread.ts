@@ -25,6 +25,8 @@ interface Incarnation {
   posted: Map<number, Pending>;
   ready: boolean;
   error?: Error;
+  /** The worker's CPU time at its last answer. */
+  cpuMicros: number;
 }
 
 /** Commit batch sizes, for benchmarks and metrics. */
@@ -32,6 +34,8 @@ export interface BatchStats {
   batches: number;
   requests: number;
   maxBatch: number;
+  /** CPU time the worker threads spent, in microseconds. */
+  workerCpuMicros: number;
 }
 
 /**
@@ -54,7 +58,7 @@ export class WorkerThread {
   #closing = false;
   #retryMs = 0;
   #retryTimer: NodeJS.Timeout | undefined;
-  readonly stats: BatchStats = { batches: 0, requests: 0, maxBatch: 0 };
+  readonly stats: BatchStats = { batches: 0, requests: 0, maxBatch: 0, workerCpuMicros: 0 };
 
   private constructor(path: string) {
     this.#path = path;
@@ -141,7 +145,7 @@ export class WorkerThread {
     const worker = new Worker(new URL("./store.sqlite.worker.ts", import.meta.url), {
       workerData: { path: this.#path },
     });
-    const incarnation: Incarnation = { worker, posted: new Map(), ready: false };
+    const incarnation: Incarnation = { worker, posted: new Map(), ready: false, cpuMicros: 0 };
     worker.on("message", (message: WorkerMessage) => this.#onMessage(incarnation, message));
     worker.on("error", (err) => {
       incarnation.error = err;
@@ -160,6 +164,8 @@ export class WorkerThread {
     this.stats.batches++;
     this.stats.requests += message.batchSize;
     if (message.batchSize > this.stats.maxBatch) this.stats.maxBatch = message.batchSize;
+    this.stats.workerCpuMicros += message.cpuMicros - incarnation.cpuMicros;
+    incarnation.cpuMicros = message.cpuMicros;
     for (const result of message.results) {
       const pending = incarnation.posted.get(result.id);
       if (pending === undefined) continue;

@@ -80,7 +80,7 @@ export class SqliteStore implements Store {
   }
 
   resetBatchStats(): void {
-    Object.assign(this.#thread.stats, { batches: 0, requests: 0, maxBatch: 0 });
+    Object.assign(this.#thread.stats, { batches: 0, requests: 0, maxBatch: 0, workerCpuMicros: 0 });
   }
 
   /** Test hook: injects a fault into the writer thread (see `Fault`). */

@@ -134,7 +134,14 @@ port.on("message", (first: Request[] | ControlMessage) => {
     for (const req of next) reqs.push(req);
   }
   const { results, failed } = runBatch(reqs);
-  post({ type: "results", results, batchSize: reqs.length, restart: failed });
+  const cpu = process.threadCpuUsage();
+  post({
+    type: "results",
+    results,
+    batchSize: reqs.length,
+    restart: failed,
+    cpuMicros: cpu.user + cpu.system,
+  });
   if (after !== undefined) control(after);
 });
 
