@@ -28,9 +28,11 @@ export class Conn {
     //   back to the database file once per several commits, not once per commit;
     // together: 13.5 KB -> 6.3 KB written per message and 37 -> 22 us of CPU per message.
     // 4 KB pages stay: 1-2 KB pages wrote ~20% less but cost more CPU (deeper trees).
-    this.db.exec("PRAGMA cache_size = -65536");
-    this.db.exec("PRAGMA wal_autocheckpoint = 10000");
-    this.db.exec("PRAGMA journal_size_limit = 67108864");
+    if (!options.readOnly) {
+      this.db.exec("PRAGMA cache_size = -65536");
+      this.db.exec("PRAGMA wal_autocheckpoint = 10000");
+      this.db.exec("PRAGMA journal_size_limit = 67108864");
+    }
     // Reads of the database file through the page cache of the OS, without a copy per page.
     this.db.exec("PRAGMA mmap_size = 268435456");
     if (options.readOnly) this.db.exec("PRAGMA query_only = ON");

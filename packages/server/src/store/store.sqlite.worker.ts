@@ -19,8 +19,8 @@ import { migrate } from "./store.sqlite.schema.ts";
  * blocks this thread and never the server's event loop.
  *
  * Group commit: the main thread posts the requests of each tick as one array. When one arrives,
- * the worker also drains every array that queued up while it was busy (up to MAX_BATCH requests)
- * and runs them all in ONE transaction, then posts all results in one message. So batches grow by
+ * the worker also drains every array that queued up while it was busy (it stops draining once it
+ * holds MAX_BATCH requests) and runs them all in ONE transaction, then posts all results in one message. So batches grow by
  * themselves under load (everything that arrived during a commit is the next batch) and stay
  * single requests when idle, with no timer adding latency.
  *
