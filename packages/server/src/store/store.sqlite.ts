@@ -77,8 +77,13 @@ export class SqliteStore implements Store {
     const path = join(options.dataDir, "courier.db");
     // The worker creates and migrates the file, so it starts before the reader opens it.
     const thread = await WorkerThread.start(path);
-    const reader = options.reads === "worker" ? undefined : new Conn(path, { readOnly: true });
-    return new SqliteStore(thread, reader);
+    try {
+      const reader = options.reads === "worker" ? undefined : new Conn(path, { readOnly: true });
+      return new SqliteStore(thread, reader);
+    } catch (err) {
+      await thread.close();
+      throw err;
+    }
   }
 
   /** Commit batch sizes since the store opened (or since `resetBatchStats`). */
