@@ -58,10 +58,9 @@ export interface SqliteStoreOptions {
  * Why reads do not go through the worker: there they queue behind whole commits. Measured beside
  * a write load of 2,000 appends in flight (bench/src/store.ts), membersOf + messagesAfter(20)
  * took 0.1 ms at the median on the main thread and 90 to 460 ms through the worker (quiet and
- * busy machine). The price is that
- * a read blocks the event loop while it runs (tens of microseconds for the point and range
- * queries the server makes), and that its promise settles without a trip through the event loop,
- * so a caller looping over reads should yield now and then.
+ * busy machine). The price is that a read blocks the event loop while it runs (tens of
+ * microseconds for the point and range queries the server makes), and that its promise settles
+ * without a trip through the event loop, so a caller looping over reads should yield now and then.
  */
 export class SqliteStore implements Store {
   readonly #thread: WorkerThread;
