@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { CloseCode } from "@courier/protocol";
 import type { Express } from "express";
 import pino, { type Logger } from "pino";
 import { openBus, openStore } from "./backends.ts";
@@ -64,6 +65,12 @@ export async function createCourier(
   const unsubscribeCluster = bus.subscribe(clusterTopic, (event) => {
     if (event.invalidateMembers !== undefined) membership.forget(event.invalidateMembers);
   });
+  // Events published while the bus was cut off are lost: every local client reconnects and
+  // resyncs from its cursors, which the store holds.
+  const offReconnect = bus.onReconnect(() => {
+    const closed = router.closeAll(CloseCode.goingAway, "bus reconnected: resync");
+    log.warn({ closed }, "bus reconnected: closed local connections so that clients resync");
+  });
   const ctx: DeliveryContext = {
     config,
     store,
@@ -105,6 +112,7 @@ export async function createCourier(
         gateway.close();
         groupReceipts.close();
         unsubscribeCluster();
+        offReconnect();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await bus.close();

@@ -42,6 +42,8 @@ describe("NatsBus: losing NATS", { skip }, () => {
       const user = "alice";
       const got: unknown[] = [];
       cutOff.subscribe(user, (e) => got.push(e));
+      let reconnects = 0;
+      cutOff.onReconnect(() => reconnects++);
       await cutOff.ready();
       await cutOff.setPresence(user, true, Date.now());
       assert.equal((await other.presenceOf([user])).get(user)?.online, true);
@@ -55,6 +57,8 @@ describe("NatsBus: losing NATS", { skip }, () => {
 
       proxy.restore();
       await eventually(() => cutOff.ready(), 10_000);
+      // The reconnect is announced once, so that the node can make its clients resync.
+      await eventually(() => assert.equal(reconnects, 1));
       // Back: its subscriptions and its users' presence are restored by themselves.
       await eventually(async () => {
         assert.equal((await other.presenceOf([user])).get(user)?.online, true);

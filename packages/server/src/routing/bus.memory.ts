@@ -44,6 +44,11 @@ export class MemoryBus implements Bus {
 
   async ready(): Promise<void> {}
 
+  /** In one process nothing is ever lost in transit: there is no reconnect to report. */
+  onReconnect(_handler: () => void): () => void {
+    return () => {};
+  }
+
   async close(): Promise<void> {
     this.#handlers.clear();
   }

@@ -49,6 +49,7 @@ export class NatsBus implements Bus {
   /** Per-user chain, so that one user's presence writes from this node apply in call order. */
   readonly #chains = new Map<string, Promise<void>>();
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #reconnectHandlers = new Set<() => void>();
   #connected = true;
   #closed = false;
 
@@ -172,9 +173,15 @@ export class NatsBus implements Bus {
     }
   }
 
+  onReconnect(handler: () => void): () => void {
+    this.#reconnectHandlers.add(handler);
+    return () => this.#reconnectHandlers.delete(handler);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#reconnectHandlers.clear();
     clearInterval(this.#heartbeat);
     // Take this node's users offline now rather than after the TTL, best effort.
     const users = [...this.#online.keys()];
@@ -230,7 +237,28 @@ export class NatsBus implements Bus {
       } else if (status.type === "reconnect") {
         this.#connected = true;
         this.#options.onStatus?.("reconnected", String(status.server ?? ""));
+        void this.#announceReconnect();
         void this.#resync();
+      }
+    }
+  }
+
+  /**
+   * Tells the reconnect handlers, once the server has this node's subscriptions again (the client
+   * re-sends them on reconnect; a flush round-trips behind them). If the link drops again before
+   * that, the next reconnect announces instead.
+   */
+  async #announceReconnect(): Promise<void> {
+    try {
+      await this.ready();
+    } catch {
+      return;
+    }
+    for (const handler of [...this.#reconnectHandlers]) {
+      try {
+        handler();
+      } catch {
+        // A handler's failure is its own; the others still run.
       }
     }
   }

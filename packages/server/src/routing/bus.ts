@@ -21,6 +21,14 @@ export interface Bus {
   presenceOf(userIds: string[]): Promise<Map<string, { online: boolean; lastSeen: number }>>;
   /** Rejects with BusUnavailableError while the bus cannot publish. */
   ready(): Promise<void>;
+  /**
+   * Calls `handler` each time the bus is back after an outage in which events may have been lost
+   * (NATS: a reconnect; events published while this node was cut off, or held only by a NATS
+   * server that restarted, are gone). It runs once this node's subscriptions are in effect
+   * again, so that whoever resyncs from the store then misses nothing. The memory bus never
+   * loses events and never calls it. Returns a function that removes the handler.
+   */
+  onReconnect(handler: () => void): () => void;
   close(): Promise<void>;
 }
 

@@ -110,7 +110,8 @@ export class NatsServer {
   /** SIGKILL: the server vanishes as in a crash. */
   async kill(): Promise<void> {
     const child = this.#process;
-    if (!child || child.exitCode !== null) return;
+    // A killed child has a signalCode, not an exitCode: do not wait for a second exit.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
     await exited;
