@@ -54,8 +54,8 @@ export async function createCourier(
   options: CourierOptions = {},
 ): Promise<Courier> {
   const log = pino({ level: config.logLevel, base: { node: process.pid } });
-  const store = options.store ?? (await openStore(config));
-  const bus = options.bus ?? (await openBus(config));
+  const store = options.store ?? (await openStore(config, log));
+  const bus = options.bus ?? (await openBus(config, log));
   const metrics = createMetrics();
   const membership = new Membership(store, store);
   const presence = new Presence(bus, store, log);

@@ -45,11 +45,21 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use("/api", (_req, _res, next) =>
     next(new HttpError(404, ErrorCode.notFound, "no such endpoint")),
   );
+  // Ready for traffic: the bus can publish and the store answers. A load balancer takes a node
+  // that answers 503 out of rotation until both are back.
   app.get("/healthz", (_req, res) => {
-    deps.bus
-      .ready()
-      .then(() => res.json({ ok: true }))
-      .catch(() => res.status(503).json({ ok: false, code: ErrorCode.unavailable }));
+    void Promise.allSettled([deps.bus.ready(), deps.store.health()]).then(([bus, store]) => {
+      if (bus.status === "fulfilled" && store.status === "fulfilled") {
+        res.json({ ok: true });
+        return;
+      }
+      res.status(503).json({
+        ok: false,
+        code: ErrorCode.unavailable,
+        bus: bus.status === "fulfilled",
+        store: store.status === "fulfilled",
+      });
+    });
   });
   app.get("/metrics", async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

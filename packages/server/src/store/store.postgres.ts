@@ -496,6 +496,24 @@ export class PostgresStore implements Store {
     return rows[0]?.n ?? 0;
   }
 
+  /** `SELECT 1` on a pooled connection, within 2 s (a health check must answer quickly). */
+  async health(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#query("SELECT 1", []),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new StoreUnavailableError("PostgreSQL did not answer within 2 s")),
+            2000,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   // --- groups ---
 
   createGroup(group: NewGroup): Promise<GroupChangeResult> {

@@ -218,6 +218,12 @@ export class SqliteStore implements Store {
     return this.#read("receiptsSince", userId, since);
   }
 
+  async health(): Promise<void> {
+    if (this.#closed) throw new StoreUnavailableError("store is closed");
+    // A point read through the writer thread: proves the thread that commits is alive and answers.
+    await this.#thread.request("userById", [""]);
+  }
+
   // --- groups ---
 
   createGroup(group: NewGroup): Promise<GroupChangeResult> {

@@ -83,6 +83,13 @@ export interface Store extends GroupStore {
    */
   pruneDelivered(conversationId: string): Promise<number>;
 
+  /**
+   * Resolves if the store can serve requests now (a cheap round trip to the backend: the SQLite
+   * writer thread, a PostgreSQL connection); rejects with StoreUnavailableError otherwise. For
+   * `/healthz`: writes nothing.
+   */
+  health(): Promise<void>;
+
   close(): Promise<void>;
 }
 
