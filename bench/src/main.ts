@@ -7,6 +7,8 @@ import { runMessaging } from "./messaging.ts";
  * Exit code: 0 when the run completed and its correctness checks passed, 1 otherwise.
  */
 async function main(argv: string[]): Promise<number> {
+  // Cluster mode (PostgreSQL + NATS, N nodes) lives in cluster.ts, kept by the cluster engineer.
+  if (argv.includes("--cluster")) return (await import("./cluster.ts")).runCluster(argv);
   const args = parseBenchArgs(argv);
   if (args === undefined) return argv.includes("--help") || argv.includes("-h") ? 0 : 2;
   switch (args.scenario) {
