@@ -83,6 +83,12 @@ export interface ClusterResult {
   cost: { nodes: number; perNode: number[]; postgres: number; nats: number; generator: number };
   /** Sums over the measured window, seconds. */
   cpu: { nodes: number; postgres: number; nats: number; generator: number; machine: number };
+  /**
+   * PostgreSQL: WAL bytes per delivered message in the window (server-wide, so other databases'
+   * writes meanwhile count too: an upper bound), and the bench database's on-disk bytes per
+   * stored message at the end (messages table with its indexes; all tables).
+   */
+  postgres: { walBytesPerMsg: number; messageBytesPerMsg: number; databaseBytesPerMsg: number };
   loadavg: number[];
   errors: Record<string, number>;
 }
@@ -195,9 +201,11 @@ async function runClusterMessaging(args: BenchArgs, count: number): Promise<Clus
     workers.broadcast({ type: "start", startAt, measureFrom, measureTo, drainMs: 15_000 });
     report.progress(`running: warm-up ${args.warmup} s, then ${args.duration} s measured`);
     await sleep(measureFrom - Date.now());
+    const walFrom = await db.wal();
     const from = sampleAll(nodes, workers.pids);
     await sleep(measureTo - Date.now());
     const to = sampleAll(nodes, workers.pids);
+    const walTo = await db.wal();
     clearInterval(sampler);
     report.progress("draining: waiting for every message in flight");
     const results = await workers.results(30_000);
@@ -213,8 +221,16 @@ async function runClusterMessaging(args: BenchArgs, count: number): Promise<Clus
     });
     const seqs = await lastSeqs(nodes[0]?.url as string, shares.flat());
     const mismatched = seqs.filter((s, i) => s !== perPair[i]).length;
+    const stored = seqs.reduce((a, b) => a + b, 0);
+    const sizes = await db.sizes();
+    const measuredMsgs = Math.max(1, sum(results.map((r) => r.measuredDelivered)));
     const result = summarizeCluster(args, count, procs, results, nodes, {
-      stored: seqs.reduce((a, b) => a + b, 0),
+      postgres: {
+        walBytesPerMsg: (walTo - walFrom) / measuredMsgs,
+        messageBytesPerMsg: sizes.messages / Math.max(1, stored),
+        databaseBytesPerMsg: sizes.database / Math.max(1, stored),
+      },
+      stored,
       mismatched,
       cpu: {
         nodes: sum(nodes.map((n) => n.cpuSeconds)),
@@ -240,7 +256,12 @@ function summarizeCluster(
   procs: number,
   results: WorkerResult[],
   nodes: NodeRun[],
-  s: { stored: number; mismatched: number; cpu: ClusterResult["cpu"] },
+  s: {
+    stored: number;
+    mismatched: number;
+    cpu: ClusterResult["cpu"];
+    postgres: ClusterResult["postgres"];
+  },
 ): ClusterResult {
   const total = (f: (r: WorkerResult) => number) => sum(results.map(f));
   const errors: Record<string, number> = {};
@@ -290,6 +311,7 @@ function summarizeCluster(
       generator: per1000(s.cpu.generator),
     },
     cpu: s.cpu,
+    postgres: s.postgres,
     loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
     errors,
   };
@@ -328,6 +350,11 @@ function print(report: Report, r: ClusterResult): void {
       "per 1,000 msgs",
       `nodes ${cost(r.cost.nodes)} (${r.cost.perNode.map((x) => x.toFixed(3)).join(" + ")}), ` +
         `PostgreSQL ${cost(r.cost.postgres)}, NATS ${cost(r.cost.nats)}, generator ${cost(r.cost.generator)}`,
+    ],
+    [
+      "PostgreSQL bytes",
+      `WAL ${int(r.postgres.walBytesPerMsg)} B per message (server-wide: an upper bound); ` +
+        `messages table + indexes ${int(r.postgres.messageBytesPerMsg)} B, whole database ${int(r.postgres.databaseBytesPerMsg)} B per stored message`,
     ],
     [
       "correctness",
@@ -382,24 +409,35 @@ function split<T>(items: T[], parts: number): T[][] {
 }
 
 /** A fresh database for the run on the admin server, dropped (FORCE) at the end. */
-async function freshDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+async function freshDatabase() {
   const name = `courier_bench_${randomBytes(5).toString("hex")}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
+  const run = async (connectionString: string, sql: string) => {
+    const client = new pg.Client({ connectionString });
     await client.connect();
     try {
-      await client.query(sql);
+      return (await client.query(sql)).rows as Array<Record<string, string>>;
     } finally {
       await client.end();
     }
   };
-  await admin(`CREATE DATABASE ${name}`);
+  await run(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     name,
     url: url.toString(),
-    drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    /** The server's WAL position, bytes. */
+    wal: async () =>
+      Number((await run(adminUrl, "SELECT pg_current_wal_lsn() - '0/0' AS b"))[0]?.b ?? 0),
+    /** On-disk bytes of the messages table (with indexes and TOAST) and of the whole database. */
+    sizes: async () => {
+      const [row] = await run(
+        url.toString(),
+        `SELECT pg_total_relation_size('messages') AS m, pg_database_size(current_database()) AS d`,
+      );
+      return { messages: Number(row?.m ?? 0), database: Number(row?.d ?? 0) };
+    },
+    drop: () => run(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => {}),
   };
 }
 
