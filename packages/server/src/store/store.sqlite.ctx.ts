@@ -52,6 +52,22 @@ export class WriteCtx {
     this.#dirty.clear();
   }
 
+  #sentCids: boolean | undefined;
+
+  /**
+   * Whether `sent_cids` may hold rows. It only fills when relay mode prunes, so in history mode
+   * the dedupe check skips it: one index probe less on every append.
+   */
+  get sentCidsInUse(): boolean {
+    this.#sentCids ??= this.conn.q("SELECT 1 FROM sent_cids LIMIT 1").get() !== undefined;
+    return this.#sentCids;
+  }
+
+  /** Called by pruneDelivered after it copied keys into `sent_cids`. */
+  usedSentCids(): void {
+    this.#sentCids = true;
+  }
+
   /** Starts a batch: stamps its clock and keeps the cache bounded. */
   begin(now: number): void {
     this.now = now;

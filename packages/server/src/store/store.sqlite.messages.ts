@@ -79,12 +79,12 @@ export type AppendOutcome = { id: string; seq: number; ts: number } | { duplicat
 
 /**
  * Appends one message. The seq comes from the worker's cache, and the (sender, cid) uniqueness
- * check is the INSERT itself (ON CONFLICT DO NOTHING), so a new message costs one probe of
- * `sent_cids` and one INSERT. The INSERT is the only write, so a failure leaves nothing behind
+ * check is the INSERT itself (ON CONFLICT DO NOTHING), so a new message costs one INSERT (and,
+ * once relay mode has pruned anything, one probe of `sent_cids`). The INSERT is the only write, so a failure leaves nothing behind
  * and the op needs no savepoint.
  */
 export function appendMessage(w: WriteCtx, m: NewMessage): AppendOutcome {
-  const pruned = prunedMessage(w.conn, m);
+  const pruned = w.sentCidsInUse ? prunedMessage(w.conn, m) : undefined;
   if (pruned !== undefined) return { duplicate: pruned };
   const last = w.lastSeq(m.conversationId);
   if (last === undefined) throw new InvalidRequestError(`no conversation ${m.conversationId}`);

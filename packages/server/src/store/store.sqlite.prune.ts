@@ -49,6 +49,7 @@ export function pruneDelivered(w: WriteCtx, conversationId: string): number {
        SELECT sender_id, cid, conversation_id, seq, id, ts FROM messages WHERE ${where}`,
     )
     .run(...args);
+  w.usedSentCids();
   const result = w.conn.q(`DELETE FROM messages WHERE ${where}`).run(...args);
   return Number(result.changes);
 }
