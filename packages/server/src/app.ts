@@ -68,6 +68,7 @@ export async function createCourier(
   // Events published while the bus was cut off are lost: every local client reconnects and
   // resyncs from its cursors, which the store holds.
   const offReconnect = bus.onReconnect(() => {
+    membership.forgetAll();
     const closed = router.closeAll(CloseCode.goingAway, "bus reconnected: resync");
     log.warn({ closed }, "bus reconnected: closed local connections so that clients resync");
   });

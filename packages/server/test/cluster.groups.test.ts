@@ -156,10 +156,11 @@ describe("cluster: groups across nodes", { skip, timeout: 120_000 }, () => {
     const so = await connect(0, owner!);
     const online = [await connect(1, m1!), await connect(2, m2!), await connect(1, m3!)];
     const group = await createGroup(0, owner!, "Town hall", [m1!, m2!, m3!, m4!]);
-    // The `created` notify itself can beat the other nodes' new subscriptions to NATS (see
-    // docs/operations.md, "Known gaps"); the message is in the log either way, and every notify
-    // tells the member to pull everything they miss, so the test starts from the next message.
-    await new Promise((r) => setTimeout(r, 200));
+    // The change's own notify rides with the join, so it reaches members on every node even
+    // before their node's subscription to the group's topic is in effect.
+    for (const s of online) {
+      await s.waitFor((f) => f.t === "notify" && f.conv === group.id && f.seq === 1);
+    }
 
     const sent = await send(so, group.id, "big1");
     for (const s of online) {

@@ -76,7 +76,10 @@ export class Groups {
       // group just became large, the newcomers otherwise.
       const wasLarge = sizeBefore > config.largeGroupThreshold;
       const joining = wasLarge ? newcomers(result) : members;
-      for (const userId of joining) router.toUser(userId, { joinGroup: conversationId });
+      // The joining members' nodes subscribe to the group's topic only when this event reaches
+      // them, too late for this change's own notify on that topic: it rides along instead.
+      const frame = { t: "notify", conv: conversationId, seq: result.message.seq } as const;
+      for (const userId of joining) router.toUser(userId, { joinGroup: conversationId, frame });
     }
     fanOut(this.#ctx, result.message, members);
     const frame = toMessageFrame(result.message);

@@ -64,6 +64,11 @@ export class Membership {
     return created.then((members) => members !== undefined);
   }
 
+  /** Forgets every cached member list (after the bus lost events, invalidations among them). */
+  forgetAll(): void {
+    this.#members.clear();
+  }
+
   /** Forgets a conversation's members (after a membership change). */
   forget(conversationId: string): void {
     this.#members.delete(conversationId);
