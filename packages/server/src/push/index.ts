@@ -6,6 +6,11 @@ import { Dispatcher } from "./dispatcher.ts";
 import { createPushMetrics } from "./metrics.ts";
 import { SqlitePushStore } from "./push-store.sqlite.ts";
 import type { PushStore } from "./push-store.ts";
+import { withSubscriptionCache } from "./subscription-cache.ts";
+
+/** How long a node trusts its cached view of a user's push subscriptions (see subscription-cache.ts). */
+const subscriptionCacheMs = 10_000;
+
 import { pushRoutes } from "./routes.ts";
 import { ExpoSender } from "./sender.expo.ts";
 import { WebPushSender } from "./sender.webpush.ts";
@@ -45,7 +50,10 @@ export interface Push {
  * before any message can be stored).
  */
 export async function setupPush(config: Config, options: PushOptions = {}): Promise<Push> {
-  const pushStore = options.pushStore ?? (await openPushStore(config));
+  const pushStore = withSubscriptionCache(
+    options.pushStore ?? (await openPushStore(config)),
+    subscriptionCacheMs,
+  );
   const vapid = await loadVapidKeys(config.push, pushStore).catch(async (err: unknown) => {
     await pushStore.close();
     throw err;

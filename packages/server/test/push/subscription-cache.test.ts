@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { it } from "node:test";
+import { SqlitePushStore } from "../../src/push/push-store.sqlite.ts";
+import type { PushSubscriptionRecord } from "../../src/push/push-store.ts";
+import { withSubscriptionCache } from "../../src/push/subscription-cache.ts";
+
+const sub = (userId: string, deviceId: string): PushSubscriptionRecord => ({
+  kind: "expo",
+  userId,
+  deviceId,
+  address: `ExponentPushToken[${deviceId}]`,
+  createdAt: 1,
+});
+
+it("caches subscriptions per user: own changes show at once, another node's after the TTL", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "courier-subcache-"));
+  const raw = SqlitePushStore.open({ dataDir: dir });
+  let clock = 1_000;
+  const cached = withSubscriptionCache(raw, 10_000, () => clock);
+  try {
+    assert.deepEqual(await cached.subscriptionsOf(["u1", "u2"]), []);
+    await cached.putSubscription(sub("u1", "d1"));
+    assert.deepEqual(
+      (await cached.subscriptionsOf(["u1", "u2"])).map((s) => s.deviceId),
+      ["d1"],
+    );
+
+    // Written behind the cache's back, as another node would: invisible until the entry expires.
+    await raw.putSubscription(sub("u2", "d2"));
+    assert.deepEqual(
+      (await cached.subscriptionsOf(["u2"])).map((s) => s.deviceId),
+      [],
+    );
+    clock += 10_001;
+    assert.deepEqual(
+      (await cached.subscriptionsOf(["u2"])).map((s) => s.deviceId),
+      ["d2"],
+    );
+
+    assert.equal(await cached.removeSubscription("d1"), true);
+    assert.deepEqual(await cached.subscriptionsOf(["u1"]), []);
+    // Everything else passes through to the store.
+    await cached.setPrivacy("u1", "none");
+    assert.equal((await cached.privacyOf(["u1"])).get("u1"), "none");
+  } finally {
+    await cached.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
