@@ -9,20 +9,36 @@ interface Props {
   mine: boolean;
   /** For my messages: the delivery step to show. */
   tick: Tick | undefined;
+  /** In groups, for others' messages: who wrote it. */
+  sender?: string | undefined;
   onRetry?: (cid: string) => void;
+  /** In groups, for my stored messages: open the per-member delivery and read times. */
+  onInfo?: ((seq: number) => void) | undefined;
 }
 
-/** One message: mine on the right with ticks, theirs on the left. */
-export function MessageBubble({ message, mine, tick, onRetry }: Props) {
+/** One message: mine on the right with ticks, theirs on the left (with the sender in groups). */
+export function MessageBubble({ message, mine, tick, sender, onRetry, onInfo }: Props) {
   const text = message.content.type === "text" ? message.content.text : "Unsupported message";
+  const seq = message.seq;
   return (
     <li
       className={`bubble ${mine ? "bubble-mine" : "bubble-theirs"}`}
       data-cid={message.cid}
-      data-seq={message.seq}
+      data-seq={seq}
     >
+      {!mine && sender !== undefined ? <span className="bubble-sender">{sender}</span> : null}
       <MessageText text={text} />
       <span className="bubble-meta">
+        {mine && onInfo && seq !== undefined ? (
+          <button
+            type="button"
+            className="bubble-info"
+            aria-label="Message info"
+            onClick={() => onInfo(seq)}
+          >
+            ⓘ
+          </button>
+        ) : null}
         <time dateTime={new Date(message.ts).toISOString()}>{formatClock(message.ts)}</time>
         {mine && tick ? <Ticks tick={tick} /> : null}
       </span>

@@ -4,6 +4,7 @@ import { type PeerCursors, tickOf } from "../lib/ticks.ts";
 import { dayOf } from "../lib/time.ts";
 import { DayDivider } from "./DayDivider.tsx";
 import { MessageBubble } from "./MessageBubble.tsx";
+import { SystemLine } from "./SystemLine.tsx";
 
 interface Props {
   messages: LocalMessage[];
@@ -13,6 +14,8 @@ interface Props {
   loadingOlder: boolean;
   onLoadOlder: () => void;
   onRetry: (cid: string) => void;
+  /** Group chats: resolves senders' names (shown on others' bubbles and in system lines). */
+  group?: { name: (id: string) => string; onInfo: (seq: number) => void } | undefined;
 }
 
 /**
@@ -21,7 +24,7 @@ interface Props {
  * scrolled to the top (or through the button, for keyboards).
  */
 export function MessageList(props: Props) {
-  const { messages, me, peer, olderAvailable, loadingOlder, onLoadOlder, onRetry } = props;
+  const { messages, me, peer, olderAvailable, loadingOlder, onLoadOlder, onRetry, group } = props;
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const before = useRef({ first: "", height: 0 });
@@ -60,14 +63,25 @@ export function MessageList(props: Props) {
           const divider = day !== lastDay ? <DayDivider day={day} /> : null;
           lastDay = day;
           const mine = message.from === me;
+          const key = `${message.from}/${message.cid}`;
+          if (message.content.type === "system") {
+            return (
+              <Fragment key={key}>
+                {divider}
+                <SystemLine content={message.content} me={me} name={group?.name ?? String} />
+              </Fragment>
+            );
+          }
           return (
-            <Fragment key={`${message.from}/${message.cid}`}>
+            <Fragment key={key}>
               {divider}
               <MessageBubble
                 message={message}
                 mine={mine}
                 tick={mine ? tickOf(message, peer) : undefined}
+                sender={group && !mine ? group.name(message.from) : undefined}
                 onRetry={onRetry}
+                onInfo={group?.onInfo}
               />
             </Fragment>
           );

@@ -2,9 +2,19 @@ import type { UserInfo } from "@courier/protocol";
 import { useEffect, useState } from "react";
 import { Avatar } from "../components/Avatar.tsx";
 import { useAppState, useController } from "../state/context.tsx";
+import { NewGroupPanel } from "./NewGroupPanel.tsx";
 
-/** Find people by username and start a conversation with one. */
+/** Find people by username and start a conversation with one, or create a group. */
 export function PeoplePanel() {
+  const [newGroup, setNewGroup] = useState(false);
+  return newGroup ? (
+    <NewGroupPanel onCancel={() => setNewGroup(false)} />
+  ) : (
+    <FindPeople onNewGroup={() => setNewGroup(true)} />
+  );
+}
+
+function FindPeople({ onNewGroup }: { onNewGroup: () => void }) {
   const controller = useController();
   const me = useAppState((s) => s.me?.id);
   const [query, setQuery] = useState("");
@@ -37,6 +47,9 @@ export function PeoplePanel() {
 
   return (
     <section className="panel" aria-label="Find people">
+      <button type="button" className="new-group-button" onClick={onNewGroup}>
+        New group
+      </button>
       <label className="search">
         <span className="visually-hidden">Search by username</span>
         <input

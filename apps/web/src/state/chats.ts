@@ -1,5 +1,10 @@
 import type { LocalMessage } from "@courier/client";
-import type { ConversationSummary, MessageInfo, ReceiptFrame } from "@courier/protocol";
+import type {
+  ConversationSummary,
+  GroupReceiptFrame,
+  MessageInfo,
+  ReceiptFrame,
+} from "@courier/protocol";
 import { directPeer } from "@courier/protocol";
 import type { ChatSummary, Thread } from "./types.ts";
 
@@ -130,12 +135,36 @@ export function applyReceipt(chats: ChatSummary[], r: ReceiptFrame, me: string):
       const caughtUp = chat.last === undefined || (chat.last.seq ?? 0) <= readSeq;
       return { ...chat, readSeq, unread: caughtUp ? 0 : chat.unread };
     }
+    // In a group one member's cursor says nothing about the others: `group_receipt` does.
+    if (!chat.id.startsWith("d:")) return chat;
     return {
       ...chat,
       peerDelivered: Math.max(chat.peerDelivered, r.delivered),
       peerRead: Math.max(chat.peerRead, r.read),
     };
   });
+}
+
+/** Every other member of a group has delivered / read up to these seqs (my ticks there). */
+export function applyGroupReceipt(chats: ChatSummary[], r: GroupReceiptFrame): ChatSummary[] {
+  return chats.map((chat) =>
+    chat.id === r.conv
+      ? {
+          ...chat,
+          peerDelivered: Math.max(chat.peerDelivered, r.delivered, r.read),
+          peerRead: Math.max(chat.peerRead, r.read),
+        }
+      : chat,
+  );
+}
+
+/** A group's name changed (its info was fetched): the list row and chat header show it. */
+export function renameChat(chats: ChatSummary[], conv: string, name: string): ChatSummary[] {
+  return chats.map((chat) =>
+    chat.id === conv && chat.peer.displayName !== name
+      ? { ...chat, peer: { ...chat.peer, displayName: name } }
+      : chat,
+  );
 }
 
 export function applyPresence(

@@ -1,7 +1,10 @@
 import type { CourierClient, LocalMessage } from "@courier/client";
-import type { UserInfo } from "@courier/protocol";
+import type { GroupInfo, MessageReceiptInfo, UserInfo } from "@courier/protocol";
+import { GroupApiError, GroupsApi } from "../groups/api.ts";
 import { deviceName } from "../lib/device-name.ts";
+import { endsMyMembership } from "../lib/system-text.ts";
 import {
+  applyGroupReceipt,
   applyMessage,
   applyPresence,
   applyReceipt,
@@ -9,10 +12,11 @@ import {
   fromServerMessage,
   markChatRead,
   mergeSummaries,
+  renameChat,
   upsertMessages,
 } from "./chats.ts";
 import type { Store } from "./store.ts";
-import { type AppState, initialState, type Panel } from "./types.ts";
+import { type AppState, type GroupState, initialState, type Panel } from "./types.ts";
 
 const pageSize = 50;
 /** A typing indicator with no refresh for this long is stale (its `off` frame may be lost). */
@@ -26,14 +30,17 @@ const typingTtlMs = 6000;
 export class AppController {
   readonly store: Store<AppState>;
   readonly client: CourierClient;
+  readonly groupsApi: GroupsApi;
   /** Whether the page is being looked at: only then does an open chat count as read. */
   readonly #visible: () => boolean;
   readonly #typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #groupTimers = new Map<string, ReturnType<typeof setTimeout>>();
   #unbind: Array<() => void> = [];
 
   constructor(store: Store<AppState>, client: CourierClient, visible: () => boolean) {
     this.store = store;
     this.client = client;
+    this.groupsApi = new GroupsApi(() => client.session?.token);
     this.#visible = visible;
   }
 
@@ -112,6 +119,9 @@ export class AppController {
       c.on("receipt", (r) =>
         this.store.set((s) => ({ chats: applyReceipt(s.chats, r, this.#me) })),
       ),
+      c.on("group_receipt", (r) =>
+        this.store.set((s) => ({ chats: applyGroupReceipt(s.chats, r) })),
+      ),
       c.on("presence", (p) =>
         this.store.set((s) => ({ chats: applyPresence(s.chats, p.user, p.online, p.lastSeen) })),
       ),
@@ -127,6 +137,8 @@ export class AppController {
     this.#unbind = [];
     for (const timer of this.#typingTimers.values()) clearTimeout(timer);
     this.#typingTimers.clear();
+    for (const timer of this.#groupTimers.values()) clearTimeout(timer);
+    this.#groupTimers.clear();
   }
 
   // --- network and visibility --------------------------------------------------------------
@@ -166,6 +178,9 @@ export class AppController {
   async openChat(conv: string | undefined): Promise<void> {
     this.store.set({ active: conv });
     if (conv === undefined) return;
+    if (isGroup(conv) && this.store.get().groups[conv]?.info === undefined) {
+      this.loadGroup(conv).catch(() => {});
+    }
     if (this.store.get().threads[conv] === undefined) {
       const messages = await this.client.messages(conv, { limit: pageSize });
       const first = messages.find((m) => m.seq !== undefined)?.seq;
@@ -218,10 +233,95 @@ export class AppController {
     this.client.setTyping(conv, on);
   }
 
+  // --- groups ----------------------------------------------------------------------------------
+
+  /** Creates a group with me as admin, puts it in the list and opens it. */
+  async createGroup(name: string, members: string[]): Promise<void> {
+    const info = await this.groupsApi.create(name, members);
+    this.#setGroup(info.id, { info, member: true });
+    const list = await this.client.conversations();
+    this.store.set((s) => ({
+      chats: renameChat(mergeSummaries(s.chats, list, this.#me), info.id, info.name),
+      panel: "chats",
+    }));
+    await this.openChat(info.id);
+  }
+
+  /** Fetches a group's info; a refusal because I am not in it marks the chat read-only. */
+  async loadGroup(conv: string): Promise<void> {
+    try {
+      this.#groupChanged(await this.groupsApi.get(conv));
+    } catch (error) {
+      if (error instanceof GroupApiError && (error.code === "not_member" || error.status === 403)) {
+        this.#setGroup(conv, { info: this.store.get().groups[conv]?.info, member: false });
+        return;
+      }
+      throw error;
+    }
+  }
+
+  async renameGroup(conv: string, name: string): Promise<void> {
+    this.#groupChanged(await this.groupsApi.rename(conv, name));
+  }
+  async addMembers(conv: string, users: string[]): Promise<void> {
+    this.#groupChanged(await this.groupsApi.addMembers(conv, users));
+  }
+  async removeMember(conv: string, user: string): Promise<void> {
+    this.#groupChanged(await this.groupsApi.removeMember(conv, user));
+  }
+  async makeAdmin(conv: string, user: string): Promise<void> {
+    this.#groupChanged(await this.groupsApi.makeAdmin(conv, user));
+  }
+  async leaveGroup(conv: string): Promise<void> {
+    await this.groupsApi.leave(conv);
+    this.#setGroup(conv, { info: this.store.get().groups[conv]?.info, member: false });
+  }
+  messageInfo(conv: string, seq: number): Promise<MessageReceiptInfo> {
+    return this.groupsApi.messageInfo(conv, seq);
+  }
+
+  #groupChanged(info: GroupInfo): void {
+    const member = info.members.some((m) => m.id === this.#me);
+    this.#setGroup(info.id, { info, member });
+    this.store.set((s) => {
+      const names = { ...s.names };
+      for (const m of info.members) names[m.id] = m.displayName;
+      return { chats: renameChat(s.chats, info.id, info.name), names };
+    });
+  }
+
+  #setGroup(conv: string, group: GroupState): void {
+    this.store.set((s) => ({ groups: { ...s.groups, [conv]: group } }));
+  }
+
+  /** A system message: the group changed, so its info (and the list's title) are refreshed. */
+  #onSystem(m: LocalMessage): void {
+    if (m.content.type !== "system") return;
+    if (endsMyMembership(m.content, this.#me)) {
+      this.#setGroup(m.conv, { info: this.store.get().groups[m.conv]?.info, member: false });
+      return;
+    }
+    if (m.content.event === "renamed") this.refreshConversations();
+    // A catch-up can bring many changes at once: one fetch for a burst.
+    clearTimeout(this.#groupTimers.get(m.conv));
+    this.#groupTimers.set(
+      m.conv,
+      setTimeout(() => {
+        this.#groupTimers.delete(m.conv);
+        this.loadGroup(m.conv).catch(() => {});
+      }, 150),
+    );
+  }
+
   // --- event handling --------------------------------------------------------------------------
 
   #onMessage(m: LocalMessage): void {
     const seen = this.#isSeen(m.conv);
+    // A group this list has not heard of (I was just added): fetch its title.
+    if (isGroup(m.conv) && !this.store.get().chats.some((c) => c.id === m.conv)) {
+      this.refreshConversations();
+    }
+    if (m.content.type === "system") this.#onSystem(m);
     this.store.set((s) => {
       const thread = s.threads[m.conv];
       return {
@@ -282,4 +382,8 @@ export class AppController {
   #setThread(conv: string, thread: AppState["threads"][string]): void {
     this.store.set((s) => ({ threads: { ...s.threads, [conv]: thread } }));
   }
+}
+
+function isGroup(conv: string): boolean {
+  return conv.startsWith("g:");
 }

@@ -1,5 +1,5 @@
 import type { ConnectionState, LocalMessage } from "@courier/client";
-import type { Presence, UserInfo } from "@courier/protocol";
+import type { GroupInfo, Presence, UserInfo } from "@courier/protocol";
 
 /** One row of the conversation list, kept live from SDK events. */
 export interface ChatSummary {
@@ -29,6 +29,13 @@ export interface Thread {
 
 export type Panel = "chats" | "people" | "devices";
 
+/** What this device knows of a group: its info (when fetched) and whether I am still in it. */
+export interface GroupState {
+  info: GroupInfo | undefined;
+  /** False once I left or was removed: the chat stays readable but cannot be written to. */
+  member: boolean;
+}
+
 export interface AppState {
   phase: "booting" | "signed-out" | "signed-in";
   me: UserInfo | undefined;
@@ -41,6 +48,10 @@ export interface AppState {
   typing: Record<string, string[]>;
   /** The open conversation, if any. */
   active: string | undefined;
+  /** Group conversation id → its info and my membership. */
+  groups: Record<string, GroupState>;
+  /** User id → display name, from every group member list seen (former members included). */
+  names: Record<string, string>;
   panel: Panel;
   /** My messages waiting in the outbox (shown in the offline banner). */
   pending: number;
@@ -55,6 +66,8 @@ export const initialState: AppState = {
   threads: {},
   typing: {},
   active: undefined,
+  groups: {},
+  names: {},
   panel: "chats",
   pending: 0,
 };

@@ -1,0 +1,47 @@
+import type { SystemContent } from "@courier/protocol";
+
+/**
+ * The info line a group's system message shows ("Ann added Ben", "You were removed"). `name`
+ * resolves a user id to a display name; the reader is "You". Plain text: the caller renders it
+ * as a text node.
+ */
+export function systemText(
+  content: SystemContent,
+  me: string,
+  name: (id: string) => string,
+): string {
+  const who = (id: string) => (id === me ? "You" : name(id));
+  const actor = who(content.actor);
+  const users = content.users ?? [];
+  const list = joinNames(users.map((u) => (u === me ? "you" : name(u))));
+  switch (content.event) {
+    case "created":
+      return `${actor} created the group${content.name ? ` "${content.name}"` : ""}`;
+    case "added":
+      return `${actor} added ${list}`;
+    case "removed":
+      if (users.length === 1 && users[0] === me)
+        return `You were removed by ${name(content.actor)}`;
+      return `${actor} removed ${list}`;
+    case "left":
+      return `${actor} left`;
+    case "renamed":
+      return `${actor} renamed the group to "${content.name ?? ""}"`;
+    case "promoted":
+      return users.length === 1 && users[0] === me
+        ? `${actor} made you an admin`
+        : `${actor} made ${list} ${users.length > 1 ? "admins" : "an admin"}`;
+  }
+}
+
+function joinNames(names: string[]): string {
+  if (names.length <= 1) return names[0] ?? "someone";
+  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+/** Whether this system message ends my membership (removed, or I left). */
+export function endsMyMembership(content: SystemContent, me: string): boolean {
+  if (content.event === "left") return content.actor === me;
+  if (content.event === "removed") return (content.users ?? []).includes(me);
+  return false;
+}
