@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 
 /** Everything the command line can say, with the defaults the issue's benchmark uses. */
 export interface BenchArgs {
-  scenario: "messaging" | "idle" | "store";
+  scenario: "messaging" | "idle" | "store" | "group";
   /** Arguments after the scenario name, untouched (the store scenario parses its own). */
   rest: string[];
   pairs: number;
@@ -24,6 +24,16 @@ export interface BenchArgs {
   settle: number;
   /** Bytes of text per message. */
   size: number;
+  /** Group scenario: members besides the sender. */
+  members: number;
+  /** Group scenario: messages the sender sends, one at a time. */
+  sends: number;
+  /** Group scenario: the server's COURIER_LARGE_GROUP (groups above it take the notify + pull path). */
+  largeThreshold: number;
+  /** Group scenario: members brought online; 0 = all that fit (at most 19,000). */
+  online: number;
+  /** Group scenario: pause between sends, ms (after the previous one reached everyone). */
+  gap: number;
   /** Profile the server's CPU during the measured window into this folder. */
   serverProfile: string;
   /** Start the server with `--cpu-prof` into this folder: its whole life, every thread (the SQLite writer too). */
@@ -36,7 +46,7 @@ export interface BenchArgs {
   quiet: boolean;
 }
 
-const usage = `usage: npm run bench -- [messaging|idle|store] [flags]
+const usage = `usage: npm run bench -- [messaging|idle|store|group] [flags]
 
   messaging (default)   N pairs of SDK clients, send -> delivered receipt round trips
     --pairs N           pairs of clients (1000)
@@ -49,6 +59,15 @@ const usage = `usage: npm run bench -- [messaging|idle|store] [flags]
     --connections N     (10000)
     --settle S          seconds to wait once all are online (5)
   store                 the store benchmark (bench/src/store.ts)
+  group                 one group, its members online as SDK clients; the sender sends one
+                        message at a time: time from send until the last online member has it
+    --members N         members besides the sender (1000)
+    --sends S           messages, one at a time (30)
+    --large-threshold T the server's COURIER_LARGE_GROUP (1024): a group of N + 1 <= T takes
+                        the small path (fan-out on write), above it notify + pull
+    --online K          members online (default: all, at most 19,000: one server process
+                        holds about 19,500 sockets)
+    --gap MS            pause between sends, after the previous message reached everyone (200)
 
   common
     --procs P           generator worker processes (2)
@@ -69,7 +88,12 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
   const named = first !== undefined && !first.startsWith("-");
   const scenario = named ? first : "messaging";
   const rest = named ? argv.slice(1) : argv;
-  if (scenario !== "messaging" && scenario !== "idle" && scenario !== "store") {
+  if (
+    scenario !== "messaging" &&
+    scenario !== "idle" &&
+    scenario !== "store" &&
+    scenario !== "group"
+  ) {
     console.error(`unknown scenario ${JSON.stringify(scenario)}\n\n${usage}`);
     return undefined;
   }
@@ -89,6 +113,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
       connections: { type: "string" },
       settle: { type: "string" },
       size: { type: "string" },
+      members: { type: "string" },
+      sends: { type: "string" },
+      "large-threshold": { type: "string" },
+      online: { type: "string" },
+      gap: { type: "string" },
       "server-profile": { type: "string" },
       "server-cpu-prof": { type: "string" },
       "worker-profile": { type: "string" },
@@ -116,6 +145,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
     connections: int(values.connections, d.connections, "connections", 1),
     settle: num(values.settle, d.settle, "settle"),
     size: int(values.size, d.size, "size", 1),
+    members: int(values.members, d.members, "members", 1),
+    sends: int(values.sends, d.sends, "sends", 1),
+    largeThreshold: int(values["large-threshold"], d.largeThreshold, "large-threshold", 1),
+    online: int(values.online, d.online, "online", 0),
+    gap: num(values.gap, d.gap, "gap"),
     serverProfile: values["server-profile"] ?? "",
     serverCpuProf: values["server-cpu-prof"] ?? "",
     workerProfile: values["worker-profile"] ?? "",
@@ -137,6 +171,11 @@ function defaults(): Omit<BenchArgs, "scenario" | "rest"> {
     connections: 10_000,
     settle: 5,
     size: 100,
+    members: 1000,
+    sends: 30,
+    largeThreshold: 1024,
+    online: 0,
+    gap: 200,
     serverProfile: "",
     serverCpuProf: "",
     workerProfile: "",

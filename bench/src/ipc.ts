@@ -20,6 +20,17 @@ export type ToWorker =
       driver: "sdk" | "raw";
       sessions: BenchSession[];
     }
+  /** Group: hold `sessions` online as SDK clients and time the arrivals of `sends` messages in `conv`. */
+  | {
+      type: "group";
+      url: string;
+      localAddress: string;
+      sessions: BenchSession[];
+      conv: string;
+      sends: number;
+    }
+  /** Group: report what arrived (`group_result`). */
+  | { type: "collect" }
   /** Messaging: send from `startAt`, measure in [measureFrom, measureTo), stop sending at measureTo. */
   | { type: "start"; startAt: number; measureFrom: number; measureTo: number; drainMs: number }
   | { type: "stop" };
@@ -29,6 +40,30 @@ export type FromWorker =
   | { type: "online"; count: number; total: number }
   | { type: "result"; result: WorkerResult }
   | { type: "failed"; message: string };
+
+/** Worker → coordinator, group scenario only (kept out of FromWorker, which cluster.ts matches exhaustively). */
+export type GroupFromWorker =
+  /** Group: every member of this worker has message `k`; first and last arrival, epoch ms. */
+  | { type: "group_done"; k: number; first: number; last: number }
+  | { type: "group_result"; result: GroupWorkerResult };
+
+/** Group: one worker's arrivals, per message index. */
+export interface GroupWorkerResult {
+  /** Members (clients) this worker holds. */
+  members: number;
+  /** Per message: members that got it (once). */
+  counts: number[];
+  /** Per message: first and last arrival over this worker's members, epoch ms (0 = none). */
+  first: number[];
+  last: number[];
+  /** Members that got every message. */
+  membersComplete: number;
+  /** Second arrivals of a message at the same member. */
+  doubles: number;
+  /** Text messages in the group that are not the bench's. */
+  foreign: number;
+  errors: Record<string, number>;
+}
 
 export interface WorkerResult {
   /** Messages handed to the client, warm-up included. */

@@ -1,4 +1,5 @@
 import { parseBenchArgs } from "./args.ts";
+import { runGroup } from "./group.ts";
 import { runIdle } from "./idle.ts";
 import { runMessaging } from "./messaging.ts";
 
@@ -19,6 +20,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "store":
       return runStore(args.rest);
+    case "group":
+      return (await runGroup(args)).ok ? 0 : 1;
   }
 }
 

@@ -1,7 +1,8 @@
 import { rawDriver } from "./driver.raw.ts";
 import { sdkDriver } from "./driver.sdk.ts";
 import type { Driver } from "./driver.ts";
-import type { FromWorker, ToWorker } from "./ipc.ts";
+import type { FromWorker, GroupFromWorker, ToWorker } from "./ipc.ts";
+import { GroupLoad } from "./load.group.ts";
 import { IdleLoad } from "./load.idle.ts";
 import { MessagingLoad } from "./load.messaging.ts";
 
@@ -9,11 +10,11 @@ import { MessagingLoad } from "./load.messaging.ts";
  * A generator worker process (forked by the coordinator): holds its share of the clients on its
  * own 127.0.0.x source address, runs the load it is told to, reports over IPC, exits on `stop`.
  */
-function post(message: FromWorker): void {
+function post(message: FromWorker | GroupFromWorker): void {
   process.send?.(message);
 }
 
-let load: MessagingLoad | IdleLoad | undefined;
+let load: MessagingLoad | IdleLoad | GroupLoad | undefined;
 
 function driverFor(kind: "sdk" | "raw", url: string, localAddress: string, window: number): Driver {
   return kind === "raw"
@@ -34,6 +35,12 @@ process.on("message", (message: ToWorker) => {
         load = new IdleLoad(driver, message.sessions, post);
         break;
       }
+      case "group":
+        load = new GroupLoad(message, post);
+        break;
+      case "collect":
+        if (load instanceof GroupLoad) post({ type: "group_result", result: load.result() });
+        break;
       case "start":
         if (load instanceof MessagingLoad) load.start(message);
         break;

@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { boostProcess } from "./boost.ts";
-import type { FromWorker, ToWorker, WorkerResult } from "./ipc.ts";
+import type { FromWorker, GroupFromWorker, ToWorker, WorkerResult } from "./ipc.ts";
 
 const workerMain = fileURLToPath(new URL("./worker.ts", import.meta.url));
 
@@ -15,6 +15,7 @@ export class WorkerPool {
   readonly #online: number[];
   readonly #results: Array<WorkerResult | undefined>;
   #failure: string | undefined;
+  readonly #listeners: Array<(i: number, message: FromWorker | GroupFromWorker) => void> = [];
 
   constructor(count: number, options: { profileDir?: string; boost?: boolean } = {}) {
     const execArgv = options.profileDir
@@ -29,10 +30,11 @@ export class WorkerPool {
         detached: options.boost === true,
       });
       if (options.boost && child.pid !== undefined) boostProcess(child.pid);
-      child.on("message", (message: FromWorker) => {
+      child.on("message", (message: FromWorker | GroupFromWorker) => {
         if (message.type === "online") this.#online[i] = message.count;
         else if (message.type === "result") this.#results[i] = message.result;
         else if (message.type === "failed") this.#failure = `worker ${i}: ${message.message}`;
+        for (const listener of this.#listeners) listener(i, message);
       });
       child.on("exit", (code) => {
         if (code !== 0 && this.#results[i] === undefined) {
@@ -41,6 +43,16 @@ export class WorkerPool {
       });
       return child;
     });
+  }
+
+  /** Every message from every worker, after the pool's own bookkeeping (scenario-specific reports). */
+  onMessage(listener: (i: number, message: FromWorker | GroupFromWorker) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** The first failure a worker reported or its unexpected exit, if any. */
+  get failure(): string | undefined {
+    return this.#failure;
   }
 
   get size(): number {

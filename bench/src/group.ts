@@ -1,0 +1,410 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { CourierClient, MemoryStorage } from "@courier/client";
+import type { GroupInfo } from "@courier/protocol";
+import { type BenchSession, registerUsers } from "./accounts.ts";
+import type { BenchArgs } from "./args.ts";
+import { boundWebSocket } from "./driver.sdk.ts";
+import type { GroupWorkerResult } from "./ipc.ts";
+import { epochNow, groupTextPrefix } from "./load.group.ts";
+import { sleep } from "./pool.ts";
+import { sampleProc, threadCores, threadCpu } from "./proc.ts";
+import { int, mib, ms, Report } from "./report.ts";
+import { type LatencySummary, summarize } from "./samples.ts";
+import { type ServerHandle, startServer } from "./server.ts";
+import { WorkerPool } from "./workers.ts";
+
+/** One server process holds about 19,500 sockets (20,000 files): the default cap on members online. */
+const maxOnline = 19_000;
+/** POST /api/groups and POST /api/groups/:id/members take at most 1,024 users a request. */
+const chunk = 1000;
+/** A message that has not reached every online member after this long counts as lost. */
+const perSendTimeoutMs = 30_000;
+
+export interface GroupResult {
+  bench: "group";
+  /** `small` = fan-out on write (N + 1 <= threshold), `large` = notify + pull. */
+  path: "small" | "large";
+  /** Members besides the sender; the group has members + 1. */
+  members: number;
+  /** Members online as SDK clients (the rest are members that are offline). */
+  online: number;
+  largeThreshold: number;
+  sends: number;
+  procs: number;
+  gapMs: number;
+  /** Per send: time from send until the last online member had it. */
+  lastMs: LatencySummary;
+  /** Per send: time from send until the first online member had it. */
+  firstMs: LatencySummary;
+  /** The sender's `sent` ack per send. */
+  ackMs: LatencySummary;
+  /** Member × message arrivals: expected (online × sends), got once, doubled. */
+  expected: number;
+  received: number;
+  doubles: number;
+  /** Online members that got every message. */
+  membersComplete: number;
+  /** Sends that did not reach every online member within 30 s. */
+  incomplete: number;
+  ok: boolean;
+  setupSeconds: { register: number; group: number; online: number };
+  server: {
+    pid: number | undefined;
+    rssBefore: number;
+    rssAfter: number;
+    rssPeak: number;
+    /** CPU over the send phase (sends, pauses and the deliveries). */
+    cpuSeconds: number;
+    cpuCores: number;
+    cpuMsPerSend: number;
+    threads: Record<string, number>;
+  } | null;
+  sendPhaseSeconds: number;
+  loadavg: number[];
+  errors: Record<string, number>;
+}
+
+/**
+ * `group --members N`: one group of N members and a sender. Members (up to 19,000) are online as
+ * SDK clients over the worker processes; the sender (an SDK client in this process) sends S
+ * messages one at a time, and each is timed from the send until the last online member has it.
+ */
+export async function runGroup(args: BenchArgs): Promise<GroupResult> {
+  const report = new Report(args.quiet);
+  const groupSize = args.members + 1;
+  const path_ = groupSize > args.largeThreshold ? "large" : "small";
+  const online = Math.min(args.members, args.online > 0 ? args.online : maxOnline);
+  report.line(
+    `Courier group bench: ${int(args.members)} members + sender, ${int(online)} online, ` +
+      `${args.sends} sends one at a time, COURIER_LARGE_GROUP=${args.largeThreshold} → ` +
+      `${path_ === "small" ? "small path (fan-out on write)" : "large path (notify + pull)"}, ${args.procs} worker processes`,
+  );
+  let server: ServerHandle | undefined;
+  let pool: WorkerPool | undefined;
+  let sender: CourierClient | undefined;
+  try {
+    server = await startServer({
+      inspect: args.serverProfile !== "",
+      boost: args.boost,
+      ...(args.serverCpuProf ? { cpuProfileDir: args.serverCpuProf } : {}),
+      env: {
+        COURIER_LARGE_GROUP: String(args.largeThreshold),
+        COURIER_MAX_GROUP_SIZE: String(Math.max(100_000, groupSize)),
+      },
+    });
+    const url = server.url;
+    report.progress(`server ${url} (pid ${server.pid})`);
+
+    let t = Date.now();
+    const users = await registerUsers(url, groupSize);
+    const register = (Date.now() - t) / 1000;
+    report.progress(`registered ${int(groupSize)} users in ${register.toFixed(1)} s`);
+    const owner = users[0] as BenchSession;
+    const members = users.slice(1);
+
+    t = Date.now();
+    const ids = members.map((m) => m.user.id);
+    const group = await post<GroupInfo>(
+      `${url}/api/groups`,
+      { name: "bench group", members: ids.slice(0, chunk) },
+      owner.token,
+    );
+    for (let i = chunk; i < ids.length; i += chunk) {
+      await post(
+        `${url}/api/groups/${group.id}/members`,
+        { users: ids.slice(i, i + chunk) },
+        owner.token,
+      );
+    }
+    const check = await get<GroupInfo>(`${url}/api/groups/${group.id}`, owner.token);
+    if (check.members.length !== groupSize) {
+      throw new Error(`the group has ${check.members.length} members, not ${groupSize}`);
+    }
+    const groupSeconds = (Date.now() - t) / 1000;
+    report.progress(
+      `group ${group.id} with ${int(groupSize)} members in ${groupSeconds.toFixed(1)} s`,
+    );
+
+    const procs = Math.max(1, Math.min(args.procs, online));
+    pool = new WorkerPool(procs, {
+      boost: args.boost,
+      ...(args.workerProfile ? { profileDir: args.workerProfile } : {}),
+    });
+    const done = Array.from({ length: args.sends }, () => ({
+      workers: 0,
+      first: Infinity,
+      last: 0,
+    }));
+    const results = new Array<GroupWorkerResult | undefined>(procs).fill(undefined);
+    pool.onMessage((i, m) => {
+      if (m.type === "group_done") {
+        const d = done[m.k];
+        if (d === undefined) return;
+        d.workers++;
+        d.first = Math.min(d.first, m.first);
+        d.last = Math.max(d.last, m.last);
+      } else if (m.type === "group_result") results[i] = m.result;
+    });
+    const shares = split(members.slice(0, online), procs);
+    shares.forEach((sessions, i) => {
+      pool?.send(i, {
+        type: "group",
+        url,
+        localAddress: WorkerPool.localAddress(i),
+        sessions,
+        conv: group.id,
+        sends: args.sends,
+      });
+    });
+    t = Date.now();
+    let lastShown = 0;
+    await pool.waitOnline(online, 300_000, (n) => {
+      if (Date.now() - lastShown > 5000 || n === online) {
+        lastShown = Date.now();
+        report.progress(`${int(n)} of ${int(online)} members online`);
+      }
+    });
+    const onlineSeconds = (Date.now() - t) / 1000;
+    report.progress(`${int(online)} members online in ${onlineSeconds.toFixed(1)} s`);
+
+    // The sender: an SDK client in this process, on 127.0.0.1 (the workers use 127.0.0.2+).
+    const storage = new MemoryStorage({ maxMessagesPerConversation: 64 });
+    await storage.saveSession({ token: owner.token, user: owner.user, deviceId: owner.deviceId });
+    sender = new CourierClient({ url, storage, WebSocket: boundWebSocket("127.0.0.1") });
+    const acks = new Map<string, number>();
+    const ackMs: number[] = [];
+    const errors: Record<string, number> = {};
+    sender.on("status", (m) => {
+      const t0 = acks.get(m.cid);
+      if (m.status === "sent" && t0 !== undefined) {
+        ackMs.push(epochNow() - t0);
+        acks.delete(m.cid);
+      } else if (m.status === "failed") errors[`send_${m.error ?? "failed"}`] = 1;
+    });
+    sender.on("error", (e) => {
+      errors[`sender_${e.code}`] = (errors[`sender_${e.code}`] ?? 0) + 1;
+    });
+    const senderOnline = new Promise<void>((resolve) =>
+      sender?.on("state", (s) => {
+        if (s === "online") resolve();
+      }),
+    );
+    await sender.restore();
+    await sender.connect();
+    await Promise.race([senderOnline, sleep(30_000)]);
+    await sleep(1000); // let the connect traffic settle
+
+    const pid = server.pid;
+    const before = pid ? sampleProc(pid) : undefined;
+    const threadsFrom = pid ? threadCpu(pid) : {};
+    let peak = before?.rss ?? 0;
+    const sampler = setInterval(() => {
+      if (pid) peak = Math.max(peak, sampleProc(pid).rss);
+    }, 250);
+    await server.inspector?.startProfile();
+    const phaseFrom = Date.now();
+    const sentAt: number[] = [];
+    const pad = "x".repeat(Math.max(0, args.size - 12));
+    let incomplete = 0;
+    for (let k = 0; k < args.sends; k++) {
+      const t0 = epochNow();
+      sentAt.push(t0);
+      const m = await sender.send(
+        { conv: group.id },
+        { type: "text", text: `${groupTextPrefix}${k} ${pad}` },
+      );
+      acks.set(m.cid, t0);
+      const deadline = Date.now() + perSendTimeoutMs;
+      while (
+        (done[k]?.workers ?? 0) < procs &&
+        Date.now() < deadline &&
+        pool.failure === undefined
+      ) {
+        await sleep(1);
+      }
+      if ((done[k]?.workers ?? 0) < procs) incomplete++;
+      if (pool.failure !== undefined) throw new Error(pool.failure);
+      if (!args.quiet && (k % 10 === 9 || k === args.sends - 1)) {
+        const d = done[k];
+        report.progress(
+          `sent ${k + 1}/${args.sends}; last: ${d && d.workers === procs ? ms(d.last - t0) : "incomplete"} to all`,
+        );
+      }
+      await sleep(args.gap);
+    }
+    const phaseSeconds = (Date.now() - phaseFrom) / 1000;
+    const after = pid ? sampleProc(pid) : undefined;
+    const threads = pid ? threadCores(threadsFrom, threadCpu(pid), phaseSeconds) : {};
+    clearInterval(sampler);
+    if (server.inspector) {
+      const file = await saveProfile(args.serverProfile, await server.inspector.stopProfile());
+      report.progress(`server CPU profile of the send phase: ${file}`);
+    }
+
+    // Late doubles would show up here: give stragglers a moment, then collect.
+    await sleep(500);
+    pool.broadcast({ type: "collect" });
+    const until = Date.now() + 30_000;
+    while (results.some((r) => r === undefined) && Date.now() < until) await sleep(50);
+    if (results.some((r) => r === undefined)) throw new Error("workers did not report in time");
+    const all = results as GroupWorkerResult[];
+
+    const toSamples = (values: number[]) => {
+      const a = new Uint32Array(values.length);
+      values.forEach((v, i) => {
+        a[i] = Math.max(0, Math.round(v * 1000));
+      });
+      return a;
+    };
+    const lastMs: number[] = [];
+    const firstMs: number[] = [];
+    for (let k = 0; k < args.sends; k++) {
+      const d = done[k];
+      const t0 = sentAt[k] as number;
+      if (d && d.workers === procs) {
+        lastMs.push(d.last - t0);
+        firstMs.push(d.first - t0);
+      }
+    }
+    const received = all.reduce((n, r) => n + r.counts.reduce((a, b) => a + b, 0), 0);
+    const doubles = all.reduce((n, r) => n + r.doubles, 0);
+    const membersComplete = all.reduce((n, r) => n + r.membersComplete, 0);
+    for (const r of all)
+      for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+    const foreign = all.reduce((n, r) => n + r.foreign, 0);
+    if (foreign > 0) errors.foreign_messages = foreign;
+    const expected = online * args.sends;
+    const serverCpu = before && after ? after.cpu - before.cpu : 0;
+    const result: GroupResult = {
+      bench: "group",
+      path: path_,
+      members: args.members,
+      online,
+      largeThreshold: args.largeThreshold,
+      sends: args.sends,
+      procs,
+      gapMs: args.gap,
+      lastMs: summarize([toSamples(lastMs)]),
+      firstMs: summarize([toSamples(firstMs)]),
+      ackMs: summarize([toSamples(ackMs)]),
+      expected,
+      received,
+      doubles,
+      membersComplete,
+      incomplete,
+      ok:
+        incomplete === 0 &&
+        received === expected &&
+        doubles === 0 &&
+        membersComplete === online &&
+        ackMs.length === args.sends,
+      setupSeconds: { register, group: groupSeconds, online: onlineSeconds },
+      server: before
+        ? {
+            pid,
+            rssBefore: before.rss,
+            rssAfter: after?.rss ?? 0,
+            rssPeak: peak,
+            cpuSeconds: serverCpu,
+            cpuCores: serverCpu / phaseSeconds,
+            cpuMsPerSend: (serverCpu / args.sends) * 1000,
+            threads,
+          }
+        : null,
+      sendPhaseSeconds: phaseSeconds,
+      loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+      errors,
+    };
+    print(report, result);
+    report.json(result);
+    return result;
+  } finally {
+    sender?.disconnect();
+    await pool?.stop();
+    await server?.stop();
+  }
+}
+
+async function request<T>(method: string, url: string, token: string, body?: unknown): Promise<T> {
+  const res = await fetch(url, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url}: HTTP ${res.status} ${text.slice(0, 200)}`);
+  return JSON.parse(text) as T;
+}
+
+const post = <T>(url: string, body: unknown, token: string) => request<T>("POST", url, token, body);
+const get = <T>(url: string, token: string) => request<T>("GET", url, token);
+
+/** Contiguous blocks per worker. */
+function split<T>(items: T[], parts: number): T[][] {
+  const out: T[][] = [];
+  const size = Math.ceil(items.length / parts);
+  for (let i = 0; i < parts; i++) out.push(items.slice(i * size, (i + 1) * size));
+  return out.filter((s) => s.length > 0);
+}
+
+async function saveProfile(dir: string, profile: unknown): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(
+    dir,
+    `server-group-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`,
+  );
+  await writeFile(file, JSON.stringify(profile));
+  return file;
+}
+
+function print(report: Report, r: GroupResult): void {
+  const line = (l: LatencySummary) =>
+    `p50 ${ms(l.p50)}  p99 ${ms(l.p99)}  max ${ms(l.max)}  (${l.count} sends)`;
+  report.line();
+  report.line(`Result (${os.cpus().length} cores, Node ${process.versions.node})`);
+  report.table([
+    [
+      "group",
+      `${int(r.members + 1)} members (${int(r.online)} online), ${r.path === "small" ? "small path: fan-out on write" : "large path: notify + pull"} (COURIER_LARGE_GROUP=${r.largeThreshold})`,
+    ],
+    ["to the last member", line(r.lastMs)],
+    ["to the first member", line(r.firstMs)],
+    ["sender's ack", line(r.ackMs)],
+    [
+      "server",
+      r.server
+        ? `RSS ${mib(r.server.rssBefore)} before, ${mib(r.server.rssAfter)} after, ${mib(r.server.rssPeak)} peak; ` +
+          `CPU ${r.server.cpuSeconds.toFixed(2)} s over the ${r.sendPhaseSeconds.toFixed(1)} s send phase = ` +
+          `${r.server.cpuCores.toFixed(2)} cores, ${r.server.cpuMsPerSend.toFixed(1)} ms per send`
+        : "n/a",
+    ],
+    [
+      "server threads",
+      r.server
+        ? `${Object.entries(r.server.threads)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+            .join(", ")} cores`
+        : "n/a",
+    ],
+    [
+      "setup",
+      `register ${r.setupSeconds.register.toFixed(1)} s, group ${r.setupSeconds.group.toFixed(1)} s, online ${r.setupSeconds.online.toFixed(1)} s`,
+    ],
+    [
+      "correctness",
+      `${int(r.received)} of ${int(r.expected)} member×message arrivals, ${r.doubles} doubled, ` +
+        `${int(r.membersComplete)} of ${int(r.online)} members got every message, ${r.incomplete} sends incomplete after 30 s`,
+    ],
+    ["errors", Object.keys(r.errors).length === 0 ? "none" : JSON.stringify(r.errors)],
+    [
+      "verdict",
+      r.ok ? "OK: every online member got every message exactly once" : "FAILED: see counts above",
+    ],
+  ]);
+}

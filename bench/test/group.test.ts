@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+
+/** Runs `npm run bench -- group ...` as a user would and returns its final JSON line. */
+function runGroup(args: string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [main, "group", ...args, "--quiet"],
+      { timeout: 15_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const last = stdout.trim().split("\n").pop() ?? "";
+        try {
+          resolve(JSON.parse(last) as Record<string, unknown>);
+        } catch {
+          reject(new Error(`no JSON result (${err?.message ?? "exit 0"})\n${stdout}\n${stderr}`));
+        }
+      },
+    );
+  });
+}
+
+function assertEveryMemberOnce(r: Record<string, unknown>, path: string): void {
+  assert.equal(r.bench, "group");
+  assert.equal(r.path, path);
+  assert.equal(r.online, 20, "every member online");
+  assert.equal(r.expected, 60, "20 members × 3 messages");
+  assert.equal(r.received, 60, "every member got every message");
+  assert.equal(r.doubles, 0, "nothing doubled");
+  assert.equal(r.membersComplete, 20);
+  assert.equal(r.incomplete, 0);
+  assert.equal(r.ok, true);
+  const last = r.lastMs as { count: number; p50: number; max: number };
+  assert.equal(last.count, 3, "one timing per send");
+  assert.ok(last.p50 > 0 && last.max >= last.p50);
+}
+
+test("group bench, small path: 20 members get each of 3 messages exactly once", async () => {
+  const r = await runGroup(["--members", "20", "--sends", "3", "--gap", "50"]);
+  assertEveryMemberOnce(r, "small");
+});
+
+test("group bench, large path (threshold 8): 20 members pull each of 3 messages once", async () => {
+  const r = await runGroup([
+    "--members",
+    "20",
+    "--sends",
+    "3",
+    "--gap",
+    "50",
+    "--large-threshold",
+    "8",
+  ]);
+  assertEveryMemberOnce(r, "large");
+});
