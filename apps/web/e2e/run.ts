@@ -50,6 +50,13 @@ await step("build the web app", "vite", ["build", "--logLevel", "warn"], 3 * min
 await step(
   "e2e",
   process.execPath,
-  ["--test", "--test-reporter=spec", "--test-concurrency=1", "e2e/chat.e2e.ts", "e2e/push.e2e.ts"],
+  [
+    "--test",
+    "--test-reporter=spec",
+    "--test-concurrency=1",
+    "e2e/chat.e2e.ts",
+    "e2e/push.e2e.ts",
+    "e2e/groups.e2e.ts",
+  ],
   6 * minutes,
 );
