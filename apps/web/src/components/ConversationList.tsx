@@ -10,11 +10,13 @@ interface Props {
   presenceKnown?: boolean;
   /** Conversation id → users typing in it. */
   typing?: Record<string, string[]>;
+  /** User id → display name (group members): names the actors of group changes in previews. */
+  names?: Record<string, string>;
 }
 
 /** The conversations, newest activity first. Sorting here keeps every caller's order right. */
 export function ConversationList(props: Props) {
-  const { chats, me, active, onOpen, presenceKnown = true, typing = {} } = props;
+  const { chats, me, active, onOpen, presenceKnown = true, typing = {}, names } = props;
   if (chats.length === 0) {
     return <p className="empty-hint">No conversations yet. Find people to start one.</p>;
   }
@@ -30,6 +32,7 @@ export function ConversationList(props: Props) {
           onOpen={onOpen}
           presenceKnown={presenceKnown}
           typing={(typing[chat.id]?.length ?? 0) > 0}
+          names={names}
         />
       ))}
     </ul>

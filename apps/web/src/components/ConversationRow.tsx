@@ -1,3 +1,5 @@
+import type { Content } from "@courier/protocol";
+import { systemText } from "../lib/system-text.ts";
 import { tickOf } from "../lib/ticks.ts";
 import { formatListTime } from "../lib/time.ts";
 import type { ChatSummary } from "../state/types.ts";
@@ -12,13 +14,14 @@ interface Props {
   presenceKnown: boolean;
   /** The peer is typing in this conversation right now. */
   typing: boolean;
+  names?: Record<string, string> | undefined;
 }
 
 /** One conversation in the list: who, the last message (with its ticks if mine), when, unread. */
-export function ConversationRow({ chat, me, active, onOpen, presenceKnown, typing }: Props) {
+export function ConversationRow({ chat, me, active, onOpen, presenceKnown, typing, names }: Props) {
   const last = chat.last;
   const mine = last !== undefined && last.from === me;
-  const preview = last === undefined ? "No messages yet" : previewOf(last.content);
+  const preview = last === undefined ? "No messages yet" : previewOf(last.content, me, names ?? {});
   return (
     <li className={`chat-row${active ? " chat-row-active" : ""}`}>
       <button
@@ -63,6 +66,7 @@ export function ConversationRow({ chat, me, active, onOpen, presenceKnown, typin
   );
 }
 
-function previewOf(content: { type: string; text?: string }): string {
-  return content.type === "text" && content.text !== undefined ? content.text : "Message";
+function previewOf(content: Content, me: string, names: Record<string, string>): string {
+  if (content.type === "system") return systemText(content, me, (id) => names[id] ?? "Someone");
+  return content.type === "text" ? content.text : "Message";
 }

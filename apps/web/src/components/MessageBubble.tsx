@@ -36,7 +36,15 @@ export function MessageBubble({ message, mine, tick, sender, onRetry, onInfo }: 
             aria-label="Message info"
             onClick={() => onInfo(seq)}
           >
-            ⓘ
+            <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+              <circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" strokeWidth="1.4" />
+              <path
+                d="M8 7v4.5M8 4.6v.1"
+                stroke="currentColor"
+                strokeWidth="1.6"
+                strokeLinecap="round"
+              />
+            </svg>
           </button>
         ) : null}
         <time dateTime={new Date(message.ts).toISOString()}>{formatClock(message.ts)}</time>

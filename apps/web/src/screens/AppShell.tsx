@@ -28,6 +28,7 @@ export function AppShell() {
   const networkUp = useAppState((s) => s.networkUp);
   const pending = useAppState((s) => s.pending);
   const typing = useAppState((s) => s.typing);
+  const names = useAppState((s) => s.names);
   const unread = chats.reduce((sum, chat) => sum + chat.unread, 0);
 
   // The tab title counts unread messages, so they show while another tab is in front.
@@ -66,6 +67,7 @@ export function AppShell() {
               active={active}
               presenceKnown={connection === "online"}
               typing={typing}
+              names={names}
               onOpen={(id) => {
                 controller.openChat(id).catch(() => {});
               }}

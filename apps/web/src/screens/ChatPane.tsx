@@ -82,9 +82,11 @@ export function ChatPane({ conv }: { conv: string }) {
       ? `${typing.map(nameOf).join(", ")} typing…`
       : "typing…"
     : isGroup
-      ? group?.info
-        ? `${group.info.members.length} members`
-        : "\u00a0"
+      ? group?.member === false
+        ? "You're no longer a member"
+        : group?.info
+          ? `${group.info.members.length} members`
+          : "\u00a0"
       : connected
         ? formatPresence(chat.presence)
         : "\u00a0";
