@@ -86,7 +86,9 @@ export class CourierClient {
   constructor(options: CourierClientOptions) {
     this.#o = options;
     this.#storage = options.storage ?? new MemoryStorage();
-    const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
+    // Bound: browsers throw "Illegal invocation" when fetch is called as another object's method.
+    const fetchImpl =
+      options.fetch ?? (globalThis.fetch?.bind(globalThis) as FetchLike | undefined);
     if (fetchImpl === undefined) throw new TypeError("no fetch: pass options.fetch");
     const WebSocketImpl = options.WebSocket ?? defaultWebSocket();
     if (WebSocketImpl === undefined) throw new TypeError("no WebSocket: pass options.WebSocket");
