@@ -1,3 +1,4 @@
+import type { WebSocketConstructor } from "@courier/client";
 import { CourierClient, MemoryStorage } from "@courier/client";
 import type { BenchSession } from "./accounts.ts";
 import { boundWebSocket } from "./driver.sdk.ts";
@@ -46,7 +47,7 @@ export class GroupLoad {
       index.set(s, i);
     });
     const scheduler = sharedImmediate();
-    const WebSocketImpl = boundWebSocket(setup.localAddress);
+    const WebSocketImpl = quietWebSocket(boundWebSocket(setup.localAddress));
     const error = (code: string) => {
       this.#errors[code] = (this.#errors[code] ?? 0) + 1;
     };
@@ -56,12 +57,15 @@ export class GroupLoad {
         name: "sdk-group",
         open: (session, hooks) => {
           const member = index.get(session) ?? -1;
-          const storage = new MemoryStorage({ maxMessagesPerConversation: 64 });
+          // Few messages kept: the group's "added" system messages list up to 1,000 user ids each.
+          const storage = new MemoryStorage({ maxMessagesPerConversation: 8 });
           const client = new CourierClient({
             url: setup.url,
             storage,
             WebSocket: WebSocketImpl,
             scheduler,
+            // Thousands of handshakes queue at a 2-core server: do not give up on one after 15 s.
+            authTimeoutMs: 60_000,
           });
           client.on("message", (m) => {
             const at = epochNow();
@@ -146,4 +150,21 @@ export class GroupLoad {
   close(): void {
     for (const client of this.#clients) client?.close();
   }
+}
+
+/**
+ * The SDK replaces a socket stuck in opening/authenticating (its 15 s auth timeout) by closing it
+ * after detaching its handlers; `ws` then emits "closed before the connection was established" as
+ * an 'error' event with no listener left, which would crash the worker. Swallow it: the SDK has
+ * already moved on to a new socket.
+ */
+function quietWebSocket(Base: WebSocketConstructor): WebSocketConstructor {
+  const Ctor = Base as unknown as new (url: string) => { on(event: "error", f: () => void): void };
+  class Quiet extends Ctor {
+    constructor(url: string) {
+      super(url);
+      this.on("error", () => {});
+    }
+  }
+  return Quiet as unknown as WebSocketConstructor;
 }
