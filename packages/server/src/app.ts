@@ -10,6 +10,7 @@ import { Delivery } from "./delivery/delivery.ts";
 import { GroupReceipts } from "./delivery/group-receipts.ts";
 import { Groups } from "./delivery/groups.ts";
 import { Membership } from "./delivery/membership.ts";
+import { SeqWatermarks } from "./delivery/watermarks.ts";
 import { Gateway } from "./gateway/gateway.ts";
 import { createHttpApp } from "./http/http.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
@@ -59,7 +60,15 @@ export async function createCourier(
   const metrics = createMetrics();
   const membership = new Membership(store, store);
   const presence = new Presence(bus, store, log);
-  const router = new Router(bus, (userId, online) => presence.changed(userId, online));
+  const seqs = new SeqWatermarks();
+  const router = new Router(
+    bus,
+    (userId, online) => presence.changed(userId, online),
+    // Messages stored on other nodes reach this one only through routing: note their seqs too.
+    (frame) => {
+      if (frame.t === "msg") seqs.note(frame.conv, frame.seq);
+    },
+  );
   presence.bind(router);
   // Every node drops a conversation's cached members when a group changes anywhere.
   const unsubscribeCluster = bus.subscribe(clusterTopic, (event) => {
@@ -75,6 +84,7 @@ export async function createCourier(
   const ctx: DeliveryContext = {
     config,
     store,
+    seqs,
     groups: store,
     router,
     membership,

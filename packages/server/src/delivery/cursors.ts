@@ -9,9 +9,13 @@ import { isDirect } from "./membership.ts";
  * coalesced (the highest seq per device and conversation wins) and written as one batch; only
  * member cursors that actually advanced become `receipt` frames, sent to every member's devices
  * (the mover's own device excepted). A thousand acks in a tick are one store call, not a thousand.
+ * In direct conversations the receipt goes out before the batch is committed (see #announceEarly).
  * In groups, a member's own devices still get their `receipt` (read state syncs across devices),
  * and the others hear of it through the aggregated, throttled `group_receipt` (group-receipts.ts).
  */
+/** Announced cursors remembered at most before the memory is dropped (a drop only re-announces). */
+const announcedCapacity = 200_000;
+
 export class CursorBatcher {
   readonly #ctx: DeliveryContext;
   #pending = new Map<string, CursorMove>();
@@ -21,6 +25,8 @@ export class CursorBatcher {
   #pruning = false;
 
   readonly #groups: GroupReceipts | undefined;
+  /** Direct conversations: the member cursors last announced, so each advance goes out once. */
+  readonly #announced = new Map<string, { delivered: number; read: number }>();
 
   constructor(ctx: DeliveryContext, groups?: GroupReceipts) {
     this.#ctx = ctx;
@@ -48,9 +54,18 @@ export class CursorBatcher {
     const moves = [...this.#pending.values()];
     this.#pending = new Map();
     const movers = new Map(moves.map((m) => [`${m.userId}\u0000${m.conversationId}`, m.deviceId]));
+    // An ack means the device has stored the messages, so its receipt is true before the cursor
+    // is written: announce it now and keep the fsync of the cursor batch out of the round trip.
+    this.#announceEarly(moves, movers).catch((err: unknown) =>
+      this.#ctx.log.warn({ err }, "early receipts failed"),
+    );
     this.#ctx.store.moveCursors(moves).then(
       async (advanced) => {
-        await this.#announce(advanced, movers);
+        // The store's view also holds other devices' and nodes' moves, and clamps to the log.
+        await this.#announce(
+          advanced.filter((c) => this.#beyondAnnounced(c)),
+          movers,
+        );
         // Relay: any device's move can be the last one a message waited for, even one that
         // leaves the member cursor where another device of the same user already put it.
         if (this.#ctx.config.retention === "relay") {
@@ -62,6 +77,47 @@ export class CursorBatcher {
       // where it drops them as doubles and acks again.
       (err: unknown) => this.#ctx.log.warn({ err, moves: moves.length }, "cursor batch failed"),
     );
+  }
+
+  /**
+   * Direct conversations: the member cursors these moves imply, announced at once. Each is
+   * bounded by the highest seq this node has seen in the conversation, so a device cannot claim
+   * messages that do not exist; the store's answer, which clamps properly, follows.
+   */
+  async #announceEarly(moves: CursorMove[], movers: Map<string, string>): Promise<void> {
+    const implied = new Map<string, MemberCursor>();
+    for (const move of moves) {
+      if (!isDirect(move.conversationId)) continue;
+      const limit = this.#ctx.seqs.highest(move.conversationId);
+      const key = `${move.userId}\u0000${move.conversationId}`;
+      const cursor = implied.get(key) ?? {
+        conversationId: move.conversationId,
+        userId: move.userId,
+        delivered: 0,
+        read: 0,
+      };
+      cursor.delivered = Math.max(cursor.delivered, Math.min(move.delivered ?? 0, limit));
+      cursor.read = Math.max(cursor.read, Math.min(move.read ?? 0, limit));
+      implied.set(key, cursor);
+    }
+    const fresh = [...implied.values()].filter((c) => this.#beyondAnnounced(c));
+    if (fresh.length > 0) await this.#announce(fresh, movers);
+  }
+
+  /** Whether the cursor goes past what was announced for it; if so it becomes the announced one. */
+  #beyondAnnounced(cursor: MemberCursor): boolean {
+    if (!isDirect(cursor.conversationId)) return true;
+    const key = `${cursor.userId}\u0000${cursor.conversationId}`;
+    const known = this.#announced.get(key);
+    const delivered = Math.max(known?.delivered ?? 0, cursor.delivered);
+    const read = Math.max(known?.read ?? 0, cursor.read);
+    if (delivered === 0 && read === 0) return false;
+    if (known && delivered === known.delivered && read === known.read) return false;
+    if (!known && this.#announced.size >= announcedCapacity) this.#announced.clear();
+    this.#announced.set(key, { delivered, read });
+    cursor.delivered = delivered;
+    cursor.read = read;
+    return true;
   }
 
   async #announce(advanced: MemberCursor[], movers: Map<string, string>): Promise<void> {

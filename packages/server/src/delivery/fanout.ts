@@ -14,6 +14,7 @@ export function fanOut(
   members: string[],
   exceptDevice?: string,
 ): void {
+  ctx.seqs.note(message.conversationId, message.seq);
   if (members.length > ctx.config.largeGroupThreshold) {
     ctx.router.toGroup(message.conversationId, {
       frame: { t: "notify", conv: message.conversationId, seq: message.seq },

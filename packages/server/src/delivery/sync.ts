@@ -76,6 +76,7 @@ async function sendMessagesAfter(
       conn.send(toMessageFrame(message));
       last = message.seq;
     }
+    ctx.seqs.note(conversationId, last);
     await conn.drained();
   }
   return last;
@@ -94,6 +95,7 @@ export async function handlePull(ctx: DeliveryContext, conn: Connection, frame: 
     const page = await ctx.store.messagesAfter(frame.conv, after, limit);
     for (const message of page) conn.send(toMessageFrame(message));
     const upTo = page.at(-1)?.seq ?? after;
+    ctx.seqs.note(frame.conv, upTo);
     conn.send({ t: "pulled", conv: frame.conv, upTo, more: page.length === limit });
   } catch (err) {
     conn.send(errorFrameFor(err));

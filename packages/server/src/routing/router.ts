@@ -1,4 +1,4 @@
-import { CloseCode } from "@courier/protocol";
+import { CloseCode, type ServerFrame } from "@courier/protocol";
 import type { Connection } from "../gateway/connection.ts";
 import { type Bus, type BusEvent, groupTopic } from "./bus.ts";
 
@@ -24,9 +24,17 @@ export class Router {
   readonly #groups = new Map<string, LocalGroup>();
   readonly #onPresence: (userId: string, online: boolean) => void;
 
-  constructor(bus: Bus, onPresence: (userId: string, online: boolean) => void) {
+  readonly #onRouted: ((frame: ServerFrame) => void) | undefined;
+
+  /** `onRouted` sees each routed frame once (not once per connection), e.g. to note seqs. */
+  constructor(
+    bus: Bus,
+    onPresence: (userId: string, online: boolean) => void,
+    onRouted?: (frame: ServerFrame) => void,
+  ) {
     this.#bus = bus;
     this.#onPresence = onPresence;
+    this.#onRouted = onRouted;
   }
 
   /** Registers an authenticated connection; the user's events start reaching it now. */
@@ -127,6 +135,7 @@ export class Router {
   #deliverLocal(userId: string, event: BusEvent): void {
     const user = this.#local.get(userId);
     if (!user) return;
+    if (event.frame) this.#onRouted?.(event.frame);
     // Copy: closing a connection detaches it from this very list.
     for (const connection of [...user.connections]) {
       if (event.revokeDevice === connection.deviceId) {

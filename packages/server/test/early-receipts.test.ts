@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { ServerFrame } from "@courier/protocol";
+import { SqliteStore } from "../src/store/store.sqlite.ts";
+import type { Store } from "../src/store/store.ts";
+import { register } from "./support/accounts.ts";
+import { startCourier, type TestCourier } from "./support/courier.ts";
+import { RawSocket } from "./support/raw-socket.ts";
+
+const commitDelayMs = 600;
+
+/**
+ * Delivered receipts go out when the ack arrives, not after the cursor batch is durable: the
+ * cursor write here takes 600 ms and the receipt must not wait for it. And an ack cannot make
+ * the server announce more than the log holds.
+ */
+describe("receipts before the cursor commit", () => {
+  let courier: TestCourier;
+  let dir: string;
+  let inner: SqliteStore;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "courier-early-"));
+    inner = await SqliteStore.open({ dataDir: dir });
+    const slowCursors = new Proxy(inner, {
+      get(target, property) {
+        if (property === "moveCursors") {
+          return async (...args: Parameters<Store["moveCursors"]>) => {
+            await new Promise((r) => setTimeout(r, commitDelayMs));
+            return target.moveCursors(...args);
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as Store;
+    courier = await startCourier({}, { store: slowCursors });
+  });
+  after(async () => {
+    await courier.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("announces a delivered receipt without waiting for the cursor write", async () => {
+    const a = await register(courier.url);
+    const b = await register(courier.url);
+    const sa = await RawSocket.authed(courier.url, a.token);
+    const sb = await RawSocket.authed(courier.url, b.token);
+    sa.sendJson({ t: "send", cid: "fast", to: b.user.id, content: { type: "text", text: "hi" } });
+    const msg = await sb.waitFor((f): f is Extract<ServerFrame, { t: "msg" }> => f.t === "msg");
+    const acked = performance.now();
+    sb.sendJson({ t: "ack", conv: msg.conv, seq: msg.seq });
+    await sa.waitFor((f) => f.t === "receipt" && f.delivered === msg.seq);
+    const waited = performance.now() - acked;
+    assert.ok(waited < commitDelayMs / 2, `receipt took ${waited.toFixed(0)} ms`);
+    // The cursor is still written, later.
+    await new Promise((r) => setTimeout(r, commitDelayMs + 200));
+    const [row] = await courier.store.conversationsOf(a.user.id);
+    assert.equal(row?.others[0]?.delivered, msg.seq);
+    sa.close();
+    sb.close();
+  });
+
+  it("never announces more than the log holds, whatever the ack claims", async () => {
+    const a = await register(courier.url);
+    const b = await register(courier.url);
+    const sa = await RawSocket.authed(courier.url, a.token);
+    const sb = await RawSocket.authed(courier.url, b.token);
+    sa.sendJson({ t: "send", cid: "one", to: b.user.id, content: { type: "text", text: "one" } });
+    const msg = await sb.waitFor((f): f is Extract<ServerFrame, { t: "msg" }> => f.t === "msg");
+    sb.sendJson({ t: "read", conv: msg.conv, seq: 1_000_000 });
+    await sa.waitFor((f) => f.t === "receipt" && f.read >= 1);
+    await new Promise((r) => setTimeout(r, commitDelayMs + 200));
+    const receipts = sa.frames.filter((f) => f.t === "receipt");
+    assert.ok(receipts.length > 0);
+    for (const r of receipts) {
+      assert.ok(r.t === "receipt" && r.delivered <= 1 && r.read <= 1, JSON.stringify(r));
+    }
+    sa.close();
+    sb.close();
+  });
+});
