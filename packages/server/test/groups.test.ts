@@ -92,6 +92,37 @@ describe("groups", () => {
     for (const s of [sa, sb, sc]) s!.close();
   });
 
+  it("blue ticks reach a sender who has already read a later reply", async () => {
+    const [a, b, c] = await users(courier.url, 3);
+    const [sa, sb, sc] = await Promise.all(
+      [a, b, c].map((u) => RawSocket.authed(courier.url, u!.token)),
+    );
+    const group = await createGroup(courier.url, a!, "Race", [b!, c!]);
+    const settle = () => new Promise((r) => setTimeout(r, 150)); // > the 50 ms receipt interval
+    sa!.sendJson({
+      t: "send",
+      cid: "mine",
+      conv: group.id,
+      content: { type: "text", text: "mine" },
+    });
+    const mine = await sa!.waitFor((f): f is Sent => f.t === "sent" && f.cid === "mine");
+    await sb!.waitFor((f) => isMsg(f) && f.cid === "mine");
+    sb!.sendJson({ t: "read", conv: group.id, seq: mine.seq });
+    await settle();
+    sb!.sendJson({
+      t: "send",
+      cid: "reply",
+      conv: group.id,
+      content: { type: "text", text: "reply" },
+    });
+    const reply = await sa!.waitFor((f): f is Msg => isMsg(f) && f.cid === "reply");
+    sa!.sendJson({ t: "read", conv: group.id, seq: reply.seq });
+    await settle();
+    sc!.sendJson({ t: "read", conv: group.id, seq: mine.seq });
+    await sa!.waitFor((f) => f.t === "group_receipt" && f.conv === group.id && f.read >= mine.seq);
+    for (const s of [sa, sb, sc]) s!.close();
+  });
+
   it("admins add and remove; newcomers see from their join, removed members see nothing more", async () => {
     const [a, b, c, d] = await users(courier.url, 4);
     const group = await createGroup(courier.url, a!, "Club", [b!, c!]);

@@ -45,8 +45,10 @@ export class GroupReceipts {
   async #summarise(conversationId: string): Promise<void> {
     const cursors = await this.#store.memberCursors(conversationId);
     if (cursors.length < 2) return;
-    const lowestRead = Math.min(...cursors.map((c) => c.read));
-    const senders = await this.#store.recentSenders(conversationId, lowestRead);
+    // Every sender of the recent messages (the store bounds the window), not only those above
+    // the lowest read cursor: that one can be the sender's own, already past their last message
+    // (they read a later reply), while the others have only just read it.
+    const senders = await this.#store.recentSenders(conversationId, 0);
     let sent = this.#sent.get(conversationId);
     if (!sent) {
       sent = new Map();
