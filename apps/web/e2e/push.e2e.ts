@@ -179,10 +179,13 @@ describe("web push in the browser", { timeout: 120_000 }, () => {
     }
   }
 
-  /** The notifications the service worker is showing, once they settled. */
+  /**
+   * The notifications the service worker is showing, once they settled. Bounded at 10 s: on a
+   * loaded machine the worker can take seconds to wake for a push.
+   */
   async function notifications(): Promise<Shown[]> {
     let previous = "";
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 200; i++) {
       const shown = await carol.page.evaluate(async () => {
         const registration = await navigator.serviceWorker.ready;
         return (await registration.getNotifications()).map((n) => ({
