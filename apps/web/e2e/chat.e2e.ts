@@ -160,8 +160,17 @@ describe("web app", { timeout: 240_000 }, () => {
     await openChat(alice.page, "Bob Builder");
     await theirText(alice.page, "history 60").waitFor();
     assert.equal(await alice.page.locator(".bubble", { hasText: "Hello Bob" }).count(), 0);
-    await alice.page.getByRole("button", { name: "Load earlier messages" }).click();
-    await alice.page.locator(".bubble", { hasText: "Hello Bob" }).waitFor();
+    // Scrolling to the top loads older pages by itself, so the button may already be busy
+    // ("Loading…") or gone when the test gets to it: click it only while it is there, bounded.
+    const oldest = alice.page.locator(".bubble", { hasText: "Hello Bob" });
+    const loadOlder = alice.page.getByRole("button", { name: "Load earlier messages" });
+    for (let i = 0; i < 50 && (await oldest.count()) === 0; i++) {
+      if ((await loadOlder.isVisible()) && (await loadOlder.isEnabled())) {
+        await loadOlder.click({ timeout: 1000 }).catch(() => {});
+      }
+      await alice.page.waitForTimeout(100);
+    }
+    await oldest.waitFor();
     const history = (await messageTexts(alice.page)).filter((t) => t.startsWith("history"));
     assert.deepEqual(
       history,
