@@ -10,13 +10,8 @@ import { initialState } from "./state/types.ts";
 import { IndexedDbStorage } from "./storage/indexeddb.ts";
 import "./styles.css";
 
-// The app talks to the server that served it: same origin for REST and the WebSocket. `fetch` is
-// wrapped because browsers throw "Illegal invocation" when it is called with another `this`.
-const client = new CourierClient({
-  url: location.origin,
-  storage: new IndexedDbStorage(),
-  fetch: (url, init) => fetch(url, init),
-});
+// The app talks to the server that served it: same origin for REST and the WebSocket.
+const client = new CourierClient({ url: location.origin, storage: new IndexedDbStorage() });
 const store = createStore({ ...initialState, networkUp: navigator.onLine });
 const controller = new AppController(store, client, () => document.visibilityState === "visible");
 
