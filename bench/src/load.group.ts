@@ -158,7 +158,7 @@ export class GroupLoad {
  * an 'error' event with no listener left, which would crash the worker. Swallow it: the SDK has
  * already moved on to a new socket.
  */
-function quietWebSocket(Base: WebSocketConstructor): WebSocketConstructor {
+export function quietWebSocket(Base: WebSocketConstructor): WebSocketConstructor {
   const Ctor = Base as unknown as new (url: string) => { on(event: "error", f: () => void): void };
   class Quiet extends Ctor {
     constructor(url: string) {
