@@ -58,7 +58,7 @@ export class GroupLoad {
         open: (session, hooks) => {
           const member = index.get(session) ?? -1;
           // Few messages kept: the group's "added" system messages list up to 1,000 user ids each.
-          const storage = new MemoryStorage({ maxMessagesPerConversation: 8 });
+          const storage = new MemoryStorage({ maxMessagesPerConversation: 2 });
           const client = new CourierClient({
             url: setup.url,
             storage,

@@ -17,10 +17,14 @@ export class WorkerPool {
   #failure: string | undefined;
   readonly #listeners: Array<(i: number, message: FromWorker | GroupFromWorker) => void> = [];
 
-  constructor(count: number, options: { profileDir?: string; boost?: boolean } = {}) {
+  constructor(
+    count: number,
+    options: { profileDir?: string; boost?: boolean; execArgv?: string[] } = {},
+  ) {
     const execArgv = options.profileDir
       ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(options.profileDir)}`]
       : [];
+    execArgv.push(...(options.execArgv ?? []));
     this.#online = new Array<number>(count).fill(0);
     this.#results = new Array<WorkerResult | undefined>(count).fill(undefined);
     this.#children = Array.from({ length: count }, (_, i) => {
