@@ -68,7 +68,7 @@ export class Delivery {
 
   async #typing(conn: Connection, conversationId: string, on: boolean) {
     const members = await this.#ctx.membership.membersOf(conversationId);
-    if (!members?.includes(conn.userId)) {
+    if (!members || !(await this.#ctx.membership.isMember(conversationId, conn.userId))) {
       await isMemberOrReport(this.#ctx, conn, conversationId);
       return;
     }

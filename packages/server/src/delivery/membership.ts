@@ -5,6 +5,8 @@ const capacity = 100_000;
 
 interface Members {
   ids: string[];
+  /** The same ids as a set: a large group's membership check must not scan its list. */
+  set: Set<string>;
   /** Groups: each member's joined seq (they see messages after it). Null for direct conversations. */
   joined: Map<string, number> | null;
 }
@@ -39,7 +41,7 @@ export class Membership {
   /** Whether the user belongs to the conversation (false for unknown conversations). */
   async isMember(conversationId: string, userId: string): Promise<boolean> {
     const members = await this.#load(conversationId);
-    return members?.ids.includes(userId) ?? false;
+    return members?.set.has(userId) ?? false;
   }
 
   /** The seq after which the member may see messages (0 for direct conversations). */
@@ -58,7 +60,8 @@ export class Membership {
     const created = this.#userExists(to).then(async (exists): Promise<Members | undefined> => {
       if (!exists) return undefined;
       await this.#store.ensureDirectConversation(conversationId, from, to);
-      return { ids: from < to ? [from, to] : [to, from], joined: null };
+      const ids = from < to ? [from, to] : [to, from];
+      return { ids, set: new Set(ids), joined: null };
     });
     this.#remember(this.#members, conversationId, created);
     return created.then((members) => members !== undefined);
@@ -86,12 +89,14 @@ export class Membership {
   async #fetch(conversationId: string): Promise<Members | undefined> {
     if (isDirect(conversationId) || !this.#groups) {
       const ids = await this.#store.membersOf(conversationId);
-      return ids && { ids, joined: null };
+      return ids && { ids, set: new Set(ids), joined: null };
     }
     const group = await this.#groups.groupInfo(conversationId);
     if (!group) return undefined;
+    const ids = group.members.map((m) => m.userId);
     return {
-      ids: group.members.map((m) => m.userId),
+      ids,
+      set: new Set(ids),
       joined: new Map(group.members.map((m) => [m.userId, m.joinedSeq])),
     };
   }

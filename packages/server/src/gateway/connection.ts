@@ -1,6 +1,7 @@
 import type { MessageFrame, ServerFrame } from "@courier/protocol";
 import type { WebSocket } from "ws";
 import { type Flushable, scheduleFlush } from "./flush.ts";
+import { serializeBatch } from "./serialize.ts";
 
 /**
  * One client socket and what the server knows about it. Kept small on purpose: an idle
@@ -70,7 +71,7 @@ export class Connection implements Flushable {
     const queue = this.#queue;
     if (queue.length === 0 || this.state === "closed") return;
     this.#queue = [];
-    this.ws.send(JSON.stringify(queue.length === 1 ? queue[0] : queue));
+    this.ws.send(serializeBatch(queue));
     if (this.ws.bufferedAmount > this.#maxBufferedBytes) this.#onSlow(this);
   }
 
