@@ -1,6 +1,7 @@
 import type { Content } from "@courier/protocol";
 import pg from "pg";
 import { newId } from "./ids.ts";
+import { type DeviceRow, toDevice, toUser, type UserRow } from "./rows.ts";
 import {
   isRetryable,
   isUnavailable,
@@ -574,42 +575,6 @@ const selectUser = "SELECT id, username, display_name, password_hash, created_at
 const selectDevice = "SELECT id, user_id, name, created_at, last_active_at FROM devices";
 const selectMessage = `SELECT conversation_id, id, seq, sender_id, sender_device_id, cid, ts, content
   FROM messages`;
-
-interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  password_hash: string;
-  created_at: number;
-}
-
-function toUser(r: UserRow): StoredUser {
-  return {
-    id: r.id,
-    username: r.username,
-    displayName: r.display_name,
-    passwordHash: r.password_hash,
-    createdAt: r.created_at,
-  };
-}
-
-interface DeviceRow {
-  id: string;
-  user_id: string;
-  name: string;
-  created_at: number;
-  last_active_at: number;
-}
-
-function toDevice(r: DeviceRow): StoredDevice {
-  return {
-    id: r.id,
-    userId: r.user_id,
-    name: r.name,
-    createdAt: r.created_at,
-    lastActiveAt: r.last_active_at,
-  };
-}
 
 interface MessageRow {
   conversation_id: string;

@@ -1,48 +1,13 @@
 import { newId } from "./ids.ts";
+import { type DeviceRow, toDevice, toUser, type UserRow } from "./rows.ts";
 import { ConflictError, type Conn } from "./store.sqlite.conn.ts";
 import type { WriteCtx } from "./store.sqlite.ctx.ts";
 import type { NewDevice, NewUser, StoredDevice, StoredUser } from "./store.ts";
 
 /** Users and devices: the reads run on any connection, the writes in the worker's batch. */
 
-interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  password_hash: string;
-  created_at: number;
-}
-
-interface DeviceRow {
-  id: string;
-  user_id: string;
-  name: string;
-  created_at: number;
-  last_active_at: number;
-}
-
 const USER_COLUMNS = "id, username, display_name, password_hash, created_at";
 const DEVICE_COLUMNS = "id, user_id, name, created_at, last_active_at";
-
-function toUser(row: UserRow): StoredUser {
-  return {
-    id: row.id,
-    username: row.username,
-    displayName: row.display_name,
-    passwordHash: row.password_hash,
-    createdAt: row.created_at,
-  };
-}
-
-function toDevice(row: DeviceRow): StoredDevice {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    name: row.name,
-    createdAt: row.created_at,
-    lastActiveAt: row.last_active_at,
-  };
-}
 
 // --- reads ---
 
