@@ -1,5 +1,5 @@
 import type { UserInfo } from "@courier/protocol";
-import { useEffect, useState } from "react";
+import { useUserSearch } from "../lib/use-user-search.ts";
 
 interface Props {
   /** Finds users by username prefix (the server's user search). */
@@ -12,32 +12,7 @@ interface Props {
 
 /** A username search whose results can be picked one by one (group creation, adding members). */
 export function UserPicker({ search, exclude, onPick, label = "Add people by username" }: Props) {
-  const [query, setQuery] = useState("");
-  const [results, setResults] = useState<UserInfo[]>([]);
-  const [error, setError] = useState<string | undefined>();
-
-  useEffect(() => {
-    const prefix = query.trim().toLowerCase();
-    if (prefix === "") {
-      setResults([]);
-      return;
-    }
-    let current = true;
-    const timer = setTimeout(() => {
-      search(prefix).then(
-        (users) => {
-          if (!current) return;
-          setResults(users);
-          setError(undefined);
-        },
-        () => current && setError("Search needs a connection."),
-      );
-    }, 200);
-    return () => {
-      current = false;
-      clearTimeout(timer);
-    };
-  }, [query, search]);
+  const { query, setQuery, results, error } = useUserSearch(search);
 
   const shown = results.filter((u) => !exclude.has(u.id));
   return (

@@ -1,6 +1,6 @@
-import type { UserInfo } from "@courier/protocol";
-import { useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { Avatar } from "../components/Avatar.tsx";
+import { useUserSearch } from "../lib/use-user-search.ts";
 import { useAppState, useController } from "../state/context.tsx";
 import { NewGroupPanel } from "./NewGroupPanel.tsx";
 
@@ -17,33 +17,14 @@ export function PeoplePanel() {
 function FindPeople({ onNewGroup }: { onNewGroup: () => void }) {
   const controller = useController();
   const me = useAppState((s) => s.me?.id);
-  const [query, setQuery] = useState("");
-  const [results, setResults] = useState<UserInfo[]>([]);
-  const [error, setError] = useState<string | undefined>();
-
-  // Search as you type, debounced; a stale answer never overwrites a newer one.
-  useEffect(() => {
-    const prefix = query.trim().toLowerCase();
-    if (prefix === "") {
-      setResults([]);
-      return;
-    }
-    let current = true;
-    const timer = setTimeout(() => {
-      controller.client.searchUsers(prefix).then(
-        (users) => {
-          if (!current) return;
-          setResults(users.filter((u) => u.id !== me));
-          setError(undefined);
-        },
-        () => current && setError("Search needs a connection."),
-      );
-    }, 200);
-    return () => {
-      current = false;
-      clearTimeout(timer);
-    };
-  }, [query, controller, me]);
+  const search = useCallback(
+    async (prefix: string) =>
+      (await controller.client.searchUsers(prefix)).filter((u) => u.id !== me),
+    [controller, me],
+  );
+  const { query, setQuery, results, error: searchError } = useUserSearch(search);
+  const [startError, setStartError] = useState<string | undefined>();
+  const error = searchError ?? startError;
 
   return (
     <section className="panel" aria-label="Find people">
@@ -69,7 +50,8 @@ function FindPeople({ onNewGroup }: { onNewGroup: () => void }) {
               type="button"
               className="person"
               onClick={() => {
-                controller.startChat(user).catch(() => setError("Could not start the chat."));
+                setStartError(undefined);
+                controller.startChat(user).catch(() => setStartError("Could not start the chat."));
               }}
             >
               <Avatar id={user.id} name={user.displayName} />
