@@ -152,27 +152,58 @@ describe("web push in the browser", { timeout: 120_000 }, () => {
     await carol.context.setOffline(false);
   });
 
-  /** Fires the service worker's `push` event with these bytes, as a push service delivery would. */
+  /**
+   * Fires the service worker's `push` event with these bytes, as a push service delivery would.
+   * DevTools can drop a delivery that races the worker's activation (seen about once in five full
+   * runs): then nothing at all changes, so it is delivered once more. A delivery that did arrive
+   * always changes the notification for its chat, so a second one never doubles a count.
+   */
   async function deliver(data: string) {
-    pushTarget ??= await serviceWorkerTarget();
-    await pushTarget.cdp.send("ServiceWorker.deliverPushMessage", {
-      origin: courier.url,
-      registrationId: pushTarget.registrationId,
-      data,
+    await carol.page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.ready;
+      return registration.active?.state;
     });
+    const tag = `chat:${(JSON.parse(data) as { conv?: string }).conv ?? ""}`;
+    const before = await shownFor(tag);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      pushTarget ??= await serviceWorkerTarget();
+      await pushTarget.cdp.send("ServiceWorker.deliverPushMessage", {
+        origin: courier.url,
+        registrationId: pushTarget.registrationId,
+        data,
+      });
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline) {
+        if ((await shownFor(tag)) !== before) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      pushTarget = undefined; // look the registration up afresh before trying again
+    }
+  }
+
+  /** The data of the notification showing for `tag`, as JSON ("" when none). */
+  async function shownFor(tag: string): Promise<string> {
+    return carol.page.evaluate(async (t) => {
+      const registration = await navigator.serviceWorker.ready;
+      const [shown] = await registration.getNotifications({ tag: t });
+      return shown ? JSON.stringify([shown.body, shown.data]) : "";
+    }, tag);
   }
 
   /** A DevTools session that knows the id of the app's service worker registration. */
   async function serviceWorkerTarget() {
     const cdp = await carol.context.newCDPSession(carol.page);
-    const registrations: Array<{ registrationId: string; scopeURL: string }> = [];
+    const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted?: boolean }> =
+      [];
     cdp.on("ServiceWorker.workerRegistrationUpdated", (e) =>
       registrations.push(...e.registrations),
     );
     await cdp.send("ServiceWorker.enable");
     const deadline = Date.now() + 5000;
     for (;;) {
-      const found = registrations.find((r) => r.scopeURL.startsWith(courier.url));
+      const found = registrations
+        .filter((r) => r.scopeURL.startsWith(courier.url) && !r.isDeleted)
+        .at(-1);
       if (found) return { cdp, registrationId: found.registrationId };
       if (Date.now() > deadline) throw new Error("no service worker registration reported");
       await new Promise((r) => setTimeout(r, 20));
