@@ -1,4 +1,5 @@
-import type { StoredDevice, StoredUser } from "./store.ts";
+import type { Content } from "@courier/protocol";
+import type { StoredDevice, StoredMessage, StoredUser } from "./store.ts";
 
 /**
  * Rows of the tables both stores share (one schema, store.sqlite.schema.ts), and their mapping to
@@ -37,5 +38,30 @@ export function toDevice(row: DeviceRow): StoredDevice {
     name: row.name,
     createdAt: row.created_at,
     lastActiveAt: row.last_active_at,
+  };
+}
+
+/** `content` is the JSON text of a protocol `Content` in both stores. */
+export interface MessageRow {
+  conversation_id: string;
+  seq: number;
+  id: string;
+  sender_id: string;
+  sender_device_id: string;
+  cid: string;
+  ts: number;
+  content: string;
+}
+
+export function toMessage(row: MessageRow): StoredMessage {
+  return {
+    conversationId: row.conversation_id,
+    id: row.id,
+    seq: row.seq,
+    senderId: row.sender_id,
+    senderDeviceId: row.sender_device_id,
+    cid: row.cid,
+    ts: row.ts,
+    content: JSON.parse(row.content) as Content,
   };
 }

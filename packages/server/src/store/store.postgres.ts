@@ -1,7 +1,14 @@
 import type { Content } from "@courier/protocol";
 import pg from "pg";
 import { newId } from "./ids.ts";
-import { type DeviceRow, toDevice, toUser, type UserRow } from "./rows.ts";
+import {
+  type DeviceRow,
+  type MessageRow,
+  toDevice,
+  toMessage,
+  toUser,
+  type UserRow,
+} from "./rows.ts";
 import {
   isRetryable,
   isUnavailable,
@@ -575,30 +582,6 @@ const selectUser = "SELECT id, username, display_name, password_hash, created_at
 const selectDevice = "SELECT id, user_id, name, created_at, last_active_at FROM devices";
 const selectMessage = `SELECT conversation_id, id, seq, sender_id, sender_device_id, cid, ts, content
   FROM messages`;
-
-interface MessageRow {
-  conversation_id: string;
-  id: string;
-  seq: number;
-  sender_id: string;
-  sender_device_id: string;
-  cid: string;
-  ts: number;
-  content: string;
-}
-
-function toMessage(r: MessageRow): StoredMessage {
-  return {
-    conversationId: r.conversation_id,
-    id: r.id,
-    seq: r.seq,
-    senderId: r.sender_id,
-    senderDeviceId: r.sender_device_id,
-    cid: r.cid,
-    ts: r.ts,
-    content: JSON.parse(r.content) as Content,
-  };
-}
 
 interface MemberCursorRow {
   conversation_id: string;

@@ -1,37 +1,13 @@
-import type { Content } from "@courier/protocol";
 import { newId } from "./ids.ts";
+import { type MessageRow, toMessage } from "./rows.ts";
 import { type Conn, InvalidRequestError } from "./store.sqlite.conn.ts";
 import type { WriteCtx } from "./store.sqlite.ctx.ts";
 import type { NewMessage, StoredMessage } from "./store.ts";
 
 /** The message log: append (the hot path) and paging. */
 
-interface MessageRow {
-  conversation_id: string;
-  seq: number;
-  id: string;
-  sender_id: string;
-  sender_device_id: string;
-  cid: string;
-  ts: number;
-  content: string;
-}
-
 export const MESSAGE_COLUMNS =
   "conversation_id, seq, id, sender_id, sender_device_id, cid, ts, content";
-
-export function toMessage(row: MessageRow): StoredMessage {
-  return {
-    conversationId: row.conversation_id,
-    id: row.id,
-    seq: row.seq,
-    senderId: row.sender_id,
-    senderDeviceId: row.sender_device_id,
-    cid: row.cid,
-    ts: row.ts,
-    content: JSON.parse(row.content) as Content,
-  };
-}
 
 /** The stored message at (conversation, seq), if it was not pruned. */
 export function messageAt(c: Conn, conversationId: string, seq: number): StoredMessage | undefined {
