@@ -1,4 +1,3 @@
-import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
@@ -16,6 +15,7 @@ import { machineBusySeconds, sampleProc, sampleProcs } from "./proc.ts";
 import { int, mib, ms, Report } from "./report.ts";
 import { summarize } from "./samples.ts";
 import { type ServerHandle, startServer } from "./server.ts";
+import { WorkerPool } from "./workers.ts";
 
 /**
  * `npm run bench -- --cluster N [messaging flags]`: the one-on-one messaging benchmark across N
@@ -120,7 +120,7 @@ async function runClusterMessaging(args: BenchArgs, count: number): Promise<Clus
   const db = await freshDatabase();
   report.progress(`database ${db.name}`);
   const servers: ServerHandle[] = [];
-  let workers: Workers | undefined;
+  let workers: WorkerPool<ClusterToWorker> | undefined;
   try {
     const env = { COURIER_DATABASE_URL: db.url, COURIER_NATS_URL: natsUrl };
     // One after the other: the first migrates (the others would wait on its advisory lock).
@@ -158,7 +158,11 @@ async function runClusterMessaging(args: BenchArgs, count: number): Promise<Clus
     });
 
     const procs = Math.min(args.procs, args.pairs);
-    workers = new Workers(procs);
+    // The generator processes are this file, forked with the worker flag set.
+    workers = new WorkerPool<ClusterToWorker>(procs, {
+      script: fileURLToPath(import.meta.url),
+      env: { [workerFlag]: "1" },
+    });
     const shares = split(pairs, procs);
     shares.forEach((share, i) => {
       const mine: Record<string, string> = {};
@@ -172,7 +176,7 @@ async function runClusterMessaging(args: BenchArgs, count: number): Promise<Clus
         setup: {
           type: "messaging",
           url: nodes[0]?.url as string,
-          localAddress: `127.0.0.${2 + i}`,
+          localAddress: WorkerPool.localAddress(i),
           driver: args.raw ? "raw" : "sdk",
           pairs: share,
           window: args.window,
@@ -439,98 +443,6 @@ async function freshDatabase() {
     },
     drop: () => run(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => {}),
   };
-}
-
-/**
- * The generator processes: this file, forked. Worker i binds its sockets to 127.0.0.(i+2), as in
- * the single-node bench (its own port range and file limit per worker).
- */
-class Workers {
-  readonly #children: ChildProcess[];
-  readonly #online: number[];
-  readonly #results: Array<WorkerResult | undefined>;
-  #failure: string | undefined;
-
-  constructor(count: number) {
-    this.#online = new Array<number>(count).fill(0);
-    this.#results = new Array<WorkerResult | undefined>(count).fill(undefined);
-    this.#children = Array.from({ length: count }, (_, i) => {
-      const child = fork(fileURLToPath(import.meta.url), [], {
-        serialization: "advanced",
-        env: { ...process.env, [workerFlag]: "1" },
-      });
-      child.on("message", (message: FromWorker) => {
-        if (message.type === "online") this.#online[i] = message.count;
-        else if (message.type === "result") this.#results[i] = message.result;
-        else this.#failure = `worker ${i}: ${message.message}`;
-      });
-      child.on("exit", (code) => {
-        if (code !== 0 && this.#results[i] === undefined)
-          this.#failure ??= `worker ${i} exited with ${code}`;
-      });
-      return child;
-    });
-  }
-
-  get pids(): number[] {
-    return this.#children.map((c) => c.pid ?? 0).filter((pid) => pid > 0);
-  }
-
-  send(i: number, message: ClusterToWorker): void {
-    this.#children[i]?.send(message);
-  }
-
-  broadcast(message: ClusterToWorker): void {
-    for (let i = 0; i < this.#children.length; i++) this.send(i, message);
-  }
-
-  waitOnline(total: number, timeoutMs: number): Promise<void> {
-    return this.#waitFor(
-      () => sum(this.#online) >= total,
-      timeoutMs,
-      () => `only ${sum(this.#online)} of ${total} clients online`,
-    );
-  }
-
-  async results(timeoutMs: number): Promise<WorkerResult[]> {
-    await this.#waitFor(
-      () => this.#results.every((r) => r !== undefined),
-      timeoutMs,
-      () => "workers did not report in time",
-    );
-    return this.#results as WorkerResult[];
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(
-      this.#children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-            child.once("exit", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            if (child.connected) child.send({ type: "stop" } satisfies ClusterToWorker);
-            else child.kill("SIGTERM");
-          }),
-      ),
-    );
-  }
-
-  #waitFor(done: () => boolean, timeoutMs: number, message: () => string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const deadline = Date.now() + timeoutMs;
-      const check = () => {
-        if (this.#failure !== undefined) reject(new Error(this.#failure));
-        else if (done()) resolve();
-        else if (Date.now() > deadline) reject(new Error(message()));
-        else setTimeout(check, 100);
-      };
-      check();
-    });
-  }
 }
 
 /** Worker side: the messaging load, each client opened on the node the coordinator assigned. */

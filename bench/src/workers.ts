@@ -10,7 +10,7 @@ const workerMain = fileURLToPath(new URL("./worker.ts", import.meta.url));
  * The generator's worker processes. Worker i binds its client sockets to 127.0.0.(i+2), so
  * every worker has its own ephemeral port range and its own 20,000-file limit.
  */
-export class WorkerPool {
+export class WorkerPool<M extends { type: string } = ToWorker> {
   readonly #children: ChildProcess[];
   readonly #online: number[];
   readonly #results: Array<WorkerResult | undefined>;
@@ -19,7 +19,14 @@ export class WorkerPool {
 
   constructor(
     count: number,
-    options: { profileDir?: string; boost?: boolean; execArgv?: string[] } = {},
+    options: {
+      profileDir?: string;
+      boost?: boolean;
+      execArgv?: string[];
+      /** The worker script (default worker.ts) and extra environment for it. */
+      script?: string;
+      env?: Record<string, string>;
+    } = {},
   ) {
     const execArgv = options.profileDir
       ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(options.profileDir)}`]
@@ -28,8 +35,9 @@ export class WorkerPool {
     this.#online = new Array<number>(count).fill(0);
     this.#results = new Array<WorkerResult | undefined>(count).fill(undefined);
     this.#children = Array.from({ length: count }, (_, i) => {
-      const child = fork(workerMain, [], {
+      const child = fork(options.script ?? workerMain, [], {
         execArgv,
+        ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
         serialization: "advanced",
         detached: options.boost === true,
       });
@@ -72,11 +80,11 @@ export class WorkerPool {
     return `127.0.0.${2 + i}`;
   }
 
-  send(i: number, message: ToWorker): void {
+  send(i: number, message: M): void {
     this.#children[i]?.send(message);
   }
 
-  broadcast(message: ToWorker): void {
+  broadcast(message: M): void {
     for (let i = 0; i < this.#children.length; i++) this.send(i, message);
   }
 
@@ -122,7 +130,7 @@ export class WorkerPool {
               clearTimeout(timer);
               resolve();
             });
-            if (child.connected) child.send({ type: "stop" } satisfies ToWorker);
+            if (child.connected) child.send({ type: "stop" } satisfies { type: string });
             else child.kill("SIGTERM");
           }),
       ),
