@@ -4,7 +4,6 @@ import type { DeliveryContext } from "./context.ts";
 import { errorFrameFor } from "./errors.ts";
 import { toMessageFrame } from "./frames.ts";
 import { lowestOfOthers } from "./group-receipts.ts";
-import { isDirect } from "./membership.ts";
 import { isMemberOrReport } from "./send.ts";
 
 /** Receipts that changed this long before the device's last activity are re-sent, to cover clock edges. */
@@ -105,15 +104,11 @@ export async function handlePull(ctx: DeliveryContext, conn: Connection, frame: 
 /**
  * Receipts that happened while the device was away. Direct conversations: the other member's
  * cursors. Groups: one aggregate per group in which the user has recent messages, never one
- * frame per member.
+ * frame per member (the store names the groups that changed without reading their member rows).
  */
 async function sendMissedReceipts(ctx: DeliveryContext, conn: Connection, since: number) {
-  const groups = new Set<string>();
-  for (const r of await ctx.store.receiptsSince(conn.userId, since)) {
-    if (!isDirect(r.conversationId)) {
-      groups.add(r.conversationId);
-      continue;
-    }
+  const missed = await ctx.store.receiptsSince(conn.userId, since);
+  for (const r of missed.direct) {
     conn.send({
       t: "receipt",
       conv: r.conversationId,
@@ -122,7 +117,7 @@ async function sendMissedReceipts(ctx: DeliveryContext, conn: Connection, since:
       read: r.read,
     });
   }
-  for (const conv of groups) {
+  for (const conv of missed.groups) {
     const senders = await ctx.store.recentSenders(conv, 0);
     if (!senders.some((s) => s.userId === conn.userId)) continue;
     const lowest = lowestOfOthers(await ctx.store.memberCursors(conv), conn.userId);

@@ -115,6 +115,13 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (conversation_id, user_id, kind, seq)
   );
   `,
+  // 3: members by (conversation, updated_at), SQLite's migration 3: receiptsSince checks whether
+  // another member's row of a group changed since a time with one index seek that stops at the
+  // first other current member, instead of reading every member row of the group (O(N^2) when a
+  // big group comes online).
+  `
+  CREATE INDEX members_by_conversation_updated ON members (conversation_id, updated_at);
+  `,
 ];
 
 /** Any fixed 64-bit number, shared by every node: the advisory lock that serialises migrations. */

@@ -27,6 +27,7 @@ import {
   type MemberCursor,
   type MemberInfo,
   type MessageReceipt,
+  type MissedReceipts,
   type NewDevice,
   type NewGroup,
   type NewMessage,
@@ -442,17 +443,40 @@ export class PostgresStore implements Store {
     return rows.map((r) => ({ conversationId: r.id, delivered: r.delivered, lastSeq: r.last_seq }));
   }
 
-  async receiptsSince(userId: string, since: number): Promise<MemberCursor[]> {
-    const rows = await this.#query<MemberCursorRow>(
+  /**
+   * As the SQLite store (see `store.sqlite.cursors.ts:receiptsSince`): the direct part joins only
+   * the user's `d:` rows; a group is one EXISTS seek in members_by_conversation_updated
+   * (migration 3), never a read of its member rows. One round trip: group rows come back with a
+   * NULL user_id.
+   */
+  async receiptsSince(userId: string, since: number): Promise<MissedReceipts> {
+    const rows = await this.#query<MemberCursorRow | { conversation_id: string; user_id: null }>(
       `SELECT o.conversation_id, o.user_id, o.delivered_seq, o.read_seq
        FROM members me
        JOIN members o ON o.conversation_id = me.conversation_id AND o.user_id <> me.user_id
          AND o.left_seq IS NULL
-       WHERE me.user_id = $1 AND me.left_seq IS NULL AND o.updated_at >= $2
-       ORDER BY o.conversation_id, o.user_id`,
+       WHERE me.user_id = $1 AND me.conversation_id >= 'd:' AND me.conversation_id < 'd;'
+         AND me.left_seq IS NULL AND o.updated_at >= $2
+       UNION ALL
+       SELECT me.conversation_id, NULL, NULL, NULL
+       FROM members me
+       WHERE me.user_id = $1 AND me.conversation_id >= 'g:' AND me.conversation_id < 'g;'
+         AND me.left_seq IS NULL
+         AND EXISTS (
+           SELECT 1 FROM members o
+           WHERE o.conversation_id = me.conversation_id AND o.updated_at >= $2
+             AND o.user_id <> me.user_id AND o.left_seq IS NULL
+         )
+       ORDER BY 1, 2`,
       [userId, since],
     );
-    return rows.map(toMemberCursor);
+    const direct: MemberCursor[] = [];
+    const groups: string[] = [];
+    for (const r of rows) {
+      if (r.user_id === null) groups.push(r.conversation_id);
+      else direct.push(toMemberCursor(r));
+    }
+    return { direct, groups };
   }
 
   // --- retention ---

@@ -1,7 +1,7 @@
 import type { Conn } from "./store.sqlite.conn.ts";
 import type { WriteCtx } from "./store.sqlite.ctx.ts";
 import { recordCursorEvent } from "./store.sqlite.groups.ts";
-import type { CursorMove, MemberCursor, PendingConversation } from "./store.ts";
+import type { CursorMove, MemberCursor, MissedReceipts, PendingConversation } from "./store.ts";
 
 /** Device and member cursors: receipts are cursor moves, never rows per message. */
 
@@ -86,27 +86,55 @@ export function pendingFor(c: Conn, userId: string, deviceId: string): PendingCo
   return rows.map((r) => ({ conversationId: r.id, delivered: r.delivered, lastSeq: r.last_seq }));
 }
 
-/** Other members' cursors, in the user's conversations, that changed at or after `since`. */
-export function receiptsSince(c: Conn, userId: string, since: number): MemberCursor[] {
-  const rows = c
-    .q(
-      `SELECT other.conversation_id, other.user_id, other.delivered_seq, other.read_seq
-       FROM members me
-       JOIN members other ON other.conversation_id = me.conversation_id AND other.user_id <> me.user_id
-         AND other.left_seq IS NULL
-       WHERE me.user_id = ? AND me.left_seq IS NULL AND other.updated_at >= ?
-       ORDER BY other.conversation_id, other.user_id`,
-    )
-    .all(userId, since) as {
-    conversation_id: string;
-    user_id: string;
-    delivered_seq: number;
-    read_seq: number;
-  }[];
-  return rows.map((r) => ({
-    conversationId: r.conversation_id,
-    userId: r.user_id,
-    delivered: r.delivered_seq,
-    read: r.read_seq,
-  }));
+/**
+ * What changed at or after `since` in the user's current conversations (see `Store`).
+ *
+ * Direct: the other member's row of each direct conversation; `me` is bounded to the `d:` id
+ * range (a seek in members_by_user, whose entries carry the conversation id), so the join never
+ * reaches a group's member rows. Groups: per group of the user, one EXISTS that seeks
+ * members_by_conversation_updated (migration 3) to the rows changed since `since` and stops at
+ * the first other current member: O(log n) per group, not O(group size).
+ */
+export function receiptsSince(c: Conn, userId: string, since: number): MissedReceipts {
+  return c.snapshot(() => {
+    const direct = c
+      .q(
+        `SELECT other.conversation_id, other.user_id, other.delivered_seq, other.read_seq
+         FROM members me
+         JOIN members other ON other.conversation_id = me.conversation_id AND other.user_id <> me.user_id
+           AND other.left_seq IS NULL
+         WHERE me.user_id = ? AND me.conversation_id >= 'd:' AND me.conversation_id < 'd;'
+           AND me.left_seq IS NULL AND other.updated_at >= ?
+         ORDER BY other.conversation_id, other.user_id`,
+      )
+      .all(userId, since) as {
+      conversation_id: string;
+      user_id: string;
+      delivered_seq: number;
+      read_seq: number;
+    }[];
+    const groups = c
+      .q(
+        `SELECT me.conversation_id
+         FROM members me
+         WHERE me.user_id = ? AND me.conversation_id >= 'g:' AND me.conversation_id < 'g;'
+           AND me.left_seq IS NULL
+           AND EXISTS (
+             SELECT 1 FROM members o
+             WHERE o.conversation_id = me.conversation_id AND o.updated_at >= ?
+               AND o.user_id <> me.user_id AND o.left_seq IS NULL
+           )
+         ORDER BY me.conversation_id`,
+      )
+      .all(userId, since) as { conversation_id: string }[];
+    return {
+      direct: direct.map((r) => ({
+        conversationId: r.conversation_id,
+        userId: r.user_id,
+        delivered: r.delivered_seq,
+        read: r.read_seq,
+      })),
+      groups: groups.map((r) => r.conversation_id),
+    };
+  });
 }

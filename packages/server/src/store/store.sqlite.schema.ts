@@ -135,6 +135,17 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    note: "members by (conversation, updated_at): receiptsSince checks a group with one index seek",
+    sql: `
+      -- receiptsSince asks, per group of a connecting user, whether another member's row changed
+      -- since a time: a seek to (conversation_id, updated_at >= since) that stops at the first
+      -- other current member, instead of reading every member row of the group (O(N^2) when a
+      -- big group comes online). The entries carry the key (user_id) too.
+      CREATE INDEX members_by_conversation_updated ON members(conversation_id, updated_at);
+    `,
+  },
 ];
 
 /**

@@ -21,6 +21,7 @@ import type {
   MemberCursor,
   MemberInfo,
   MessageReceipt,
+  MissedReceipts,
   NewDevice,
   NewGroup,
   NewMessage,
@@ -214,7 +215,7 @@ export class SqliteStore implements Store {
   pendingFor(userId: string, deviceId: string): Promise<PendingConversation[]> {
     return this.#read("pendingFor", userId, deviceId);
   }
-  receiptsSince(userId: string, since: number): Promise<MemberCursor[]> {
+  receiptsSince(userId: string, since: number): Promise<MissedReceipts> {
     return this.#read("receiptsSince", userId, since);
   }
 

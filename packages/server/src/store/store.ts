@@ -73,8 +73,13 @@ export interface Store extends GroupStore {
   moveCursors(moves: CursorMove[]): Promise<MemberCursor[]>;
   /** Conversations of the user in which this device's delivered cursor is below the last seq. */
   pendingFor(userId: string, deviceId: string): Promise<PendingConversation[]>;
-  /** Other members' cursors in the user's conversations that changed at or after `since`. */
-  receiptsSince(userId: string, since: number): Promise<MemberCursor[]>;
+  /**
+   * What changed at or after `since` in the user's current conversations, for catch-up on
+   * connect: the other member's cursors in direct conversations, and only the ids of the groups
+   * in which another current member's row changed (cursor moved, or joined); never those rows,
+   * so a group costs one index seek, whatever its size.
+   */
+  receiptsSince(userId: string, since: number): Promise<MissedReceipts>;
 
   // --- retention ---
   /**
@@ -159,6 +164,13 @@ export interface MemberCursor {
   userId: string;
   delivered: number;
   read: number;
+}
+
+export interface MissedReceipts {
+  /** Direct conversations: the other member's cursors, by conversation id. */
+  direct: MemberCursor[];
+  /** Ids of the user's current groups (ascending) in which another current member's row changed. */
+  groups: string[];
 }
 
 export interface PendingConversation {

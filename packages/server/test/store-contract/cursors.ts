@@ -1,7 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { directConversationId } from "@courier/protocol";
-import { device, type MakeStore, pair, party, send, sleep, withStore } from "./fixture.ts";
+import {
+  device,
+  type MakeStore,
+  type Party,
+  pair,
+  party,
+  send,
+  sleep,
+  withStore,
+} from "./fixture.ts";
+
+const none = { direct: [], groups: [] };
 
 export function cursorsContract(make: MakeStore): void {
   describe("cursors and receipts", () => {
@@ -160,7 +171,7 @@ export function cursorsContract(make: MakeStore): void {
         await sleep(3);
         const since = Date.now();
         await sleep(3);
-        assert.deepEqual(await store.receiptsSince(alice.user.id, since), []);
+        assert.deepEqual(await store.receiptsSince(alice.user.id, since), none);
 
         await store.moveCursors([
           {
@@ -172,13 +183,84 @@ export function cursorsContract(make: MakeStore): void {
           },
           { conversationId: conv, userId: alice.user.id, deviceId: alice.device.id, read: 3 },
         ]);
-        assert.deepEqual(await store.receiptsSince(alice.user.id, since), [
-          { conversationId: conv, userId: bob.user.id, delivered: 3, read: 1 },
-        ]);
-        assert.deepEqual(await store.receiptsSince(bob.user.id, since), [
-          { conversationId: conv, userId: alice.user.id, delivered: 0, read: 3 },
-        ]);
-        assert.deepEqual(await store.receiptsSince(alice.user.id, Date.now() + 60_000), []);
+        assert.deepEqual(await store.receiptsSince(alice.user.id, since), {
+          direct: [{ conversationId: conv, userId: bob.user.id, delivered: 3, read: 1 }],
+          groups: [],
+        });
+        assert.deepEqual(await store.receiptsSince(bob.user.id, since), {
+          direct: [{ conversationId: conv, userId: alice.user.id, delivered: 0, read: 3 }],
+          groups: [],
+        });
+        assert.deepEqual(await store.receiptsSince(alice.user.id, Date.now() + 60_000), none);
+      }));
+
+    it("names the groups where another current member moved since a time, not their rows", () =>
+      withStore(make, async ({ store }) => {
+        const [ann, ben, cat, dan, eve] = await Promise.all(
+          ["ann", "ben", "cat", "dan", "eve"].map((n) => party(store, n)),
+        );
+        const group = async (members: Party[]) =>
+          (
+            await store.createGroup({
+              name: "g",
+              creatorId: ann!.user.id,
+              creatorDeviceId: ann!.device.id,
+              members: members.map((m) => m.user.id),
+              maxMembers: 10,
+            })
+          ).group.id;
+        const move = (conversationId: string, who: Party, delivered: number, read = 0) =>
+          store.moveCursors([
+            { conversationId, userId: who.user.id, deviceId: who.device.id, delivered, read },
+          ]);
+        const leave = (conversationId: string, who: Party) =>
+          store.changeGroup({
+            conversationId,
+            actorId: who.user.id,
+            actorDeviceId: who.device.id,
+            maxMembers: 10,
+            kind: "leave",
+          });
+        // Each group's seq 1 is its "created" message, so there is always something to ack.
+        const g1 = await group([ben!, cat!]);
+        const g2 = await group([ben!]);
+        const g3 = await group([cat!, dan!]);
+        const g4 = await group([eve!]);
+        const direct = directConversationId(ann!.user.id, ben!.user.id);
+        await store.ensureDirectConversation(direct, ann!.user.id, ben!.user.id);
+        await send(store, direct, ann!, "hi");
+        await move(g2, ben!, 1); // before `since` only
+        await leave(g3, cat!);
+        await sleep(3);
+        const since = Date.now();
+        await sleep(3);
+        for (const p of [ann, ben, cat, dan, eve]) {
+          assert.deepEqual(await store.receiptsSince(p!.user.id, since), none, p!.user.username);
+        }
+
+        await move(g1, ben!, 1); // another member moved: ann's and cat's, not ben's own
+        await move(g2, ann!, 1, 1); // ann moved herself; ben only before `since`
+        await move(g3, dan!, 1); // ann's; not cat's, who left
+        await move(g4, eve!, 1); // eve moved, then left: she no longer counts
+        await leave(g4, eve!);
+        await move(direct, ben!, 1);
+
+        assert.deepEqual(await store.receiptsSince(ann!.user.id, since), {
+          // Only the direct conversation's other member: no group member rows.
+          direct: [{ conversationId: direct, userId: ben!.user.id, delivered: 1, read: 0 }],
+          groups: [g1, g3].sort(),
+        });
+        assert.deepEqual(await store.receiptsSince(ben!.user.id, since), {
+          direct: [],
+          groups: [g2],
+        });
+        assert.deepEqual(await store.receiptsSince(cat!.user.id, since), {
+          direct: [],
+          groups: [g1],
+        });
+        assert.deepEqual(await store.receiptsSince(dan!.user.id, since), none);
+        assert.deepEqual(await store.receiptsSince(eve!.user.id, since), none);
+        assert.deepEqual(await store.receiptsSince(ann!.user.id, Date.now() + 60_000), none);
       }));
   });
 }
