@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type AuthResponse, ErrorCode, type GroupInfo, type ServerFrame } from "@courier/protocol";
+import { inlineMessageChars } from "../src/delivery/fanout.ts";
 import { api, register } from "./support/accounts.ts";
 import { Cluster } from "./support/cluster.ts";
 import { natsSkip, natsUrl } from "./support/nats.ts";
@@ -65,8 +66,8 @@ describe("cluster: groups across nodes", { skip, timeout: 120_000 }, () => {
     return res.body as GroupInfo;
   }
 
-  async function send(socket: RawSocket, conv: string, cid: string): Promise<Sent> {
-    socket.sendJson({ t: "send", cid, conv, content: { type: "text", text: cid } });
+  async function send(socket: RawSocket, conv: string, cid: string, text = cid): Promise<Sent> {
+    socket.sendJson({ t: "send", cid, conv, content: { type: "text", text } });
     return socket.waitFor((f): f is Sent => f.t === "sent" && f.cid === cid);
   }
 
@@ -149,7 +150,7 @@ describe("cluster: groups across nodes", { skip, timeout: 120_000 }, () => {
     );
   });
 
-  test("large group: notifies reach members on every node, who pull; changes follow them", async () => {
+  test("large group: one event per message reaches members on every node; changes follow them", async () => {
     const people = await users(6);
     const [owner, m1, m2, m3, m4, late] = people as AuthResponse[];
     // Owner on node 0, members spread over nodes 1 and 2 (online before the group exists).
@@ -162,7 +163,8 @@ describe("cluster: groups across nodes", { skip, timeout: 120_000 }, () => {
       await s.waitFor((f) => f.t === "notify" && f.conv === group.id && f.seq === 1);
     }
 
-    const sent = await send(so, group.id, "big1");
+    // Too big to ride inline: a notify, and members pull.
+    const sent = await send(so, group.id, "big1", "x".repeat(inlineMessageChars));
     for (const s of online) {
       await s.waitFor((f) => f.t === "notify" && f.conv === group.id && f.seq === sent.seq);
       assert.equal(
@@ -182,9 +184,10 @@ describe("cluster: groups across nodes", { skip, timeout: 120_000 }, () => {
       s4.frames.some((f) => isMsg(f) && f.cid === "big1"),
       "synced on connect",
     );
+    // A small message rides in the group's event itself, once to every member on every node.
     const fromM1 = await send(online[0]!, group.id, "big2");
-    for (const s of [so, s4, online[1]!]) {
-      await s.waitFor((f) => f.t === "notify" && f.conv === group.id && f.seq >= fromM1.seq);
+    for (const s of [so, s4, online[1]!, online[2]!]) {
+      await s.waitFor((f) => isMsg(f) && f.cid === "big2" && f.seq === fromM1.seq);
     }
 
     // The owner adds `late` (online on node 2) through node 0: `late` starts getting notifies.
@@ -209,9 +212,9 @@ describe("cluster: groups across nodes", { skip, timeout: 120_000 }, () => {
         f.content.event === "removed",
     );
     const big3 = await send(online[2]!, group.id, "big3");
-    await sl.waitFor((f) => f.t === "notify" && f.conv === group.id && f.seq >= big3.seq);
+    await sl.waitFor((f) => isMsg(f) && f.cid === "big3" && f.seq === big3.seq);
     sl.sendJson({ t: "pull", conv: group.id, after: 0 });
-    await sl.waitFor((f) => isMsg(f) && f.cid === "big3");
+    await sl.waitFor((f) => f.t === "pulled" && f.conv === group.id);
     assert.equal(
       sl.frames.some((f) => isMsg(f) && f.cid === "big1"),
       false,
@@ -219,9 +222,9 @@ describe("cluster: groups across nodes", { skip, timeout: 120_000 }, () => {
     );
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(
-      online[1]!.frames.some((f) => f.t === "notify" && f.seq >= big3.seq),
+      online[1]!.frames.some((f) => (f.t === "notify" || isMsg(f)) && f.seq >= big3.seq),
       false,
-      "no notify after removal",
+      "nothing after removal",
     );
     online[1]!.sendJson({ t: "pull", conv: group.id, after: 0 });
     await online[1]!.waitFor((f) => f.t === "error" && f.code === ErrorCode.notMember);

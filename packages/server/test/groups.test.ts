@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type AuthResponse, ErrorCode, type GroupInfo, type ServerFrame } from "@courier/protocol";
-import { api, register } from "./support/accounts.ts";
+import { inlineMessageChars } from "../src/delivery/fanout.ts";
+import { api, login, register } from "./support/accounts.ts";
 import { startCourier, type TestCourier } from "./support/courier.ts";
 import { RawSocket } from "./support/raw-socket.ts";
 
@@ -328,20 +330,63 @@ describe("large groups: notify, then pull", () => {
   });
   after(() => courier.stop());
 
-  it("online members get a notify and pull the message; offline ones get it on sync", async () => {
+  it("online members get a small message inline, once, through the group's topic; offline ones on sync", async () => {
     const people = await users(courier.url, 6);
     const [owner, ...rest] = people;
     const online = await Promise.all(
       rest.slice(0, 4).map((u) => RawSocket.authed(courier.url, u.token)),
     );
     const group = await createGroup(courier.url, owner!, "Town hall", rest);
+    // The owner's second device gets the message; the sending device gets only its `sent`.
     const so = await RawSocket.authed(courier.url, owner!.token);
+    const otherDevice = await RawSocket.authed(
+      courier.url,
+      (await login(courier.url, owner!.user.username)).token,
+    );
     so.sendJson({
       t: "send",
-      cid: "big1",
+      cid: "small1",
       conv: group.id,
       content: { type: "text", text: "announcement" },
     });
+    const sent = await so.waitFor((f): f is Sent => f.t === "sent");
+    for (const s of [...online, otherDevice]) {
+      const msg = await s.waitFor((f): f is Msg => isMsg(f) && f.cid === "small1");
+      assert.equal(msg.seq, sent.seq);
+    }
+    await sleep(100);
+    for (const s of [...online, otherDevice]) {
+      assert.equal(
+        s.frames.filter((f) => isMsg(f) && f.cid === "small1").length,
+        1,
+        "exactly once",
+      );
+      assert.equal(
+        s.frames.some((f) => f.t === "notify" && f.seq === sent.seq),
+        false,
+      );
+      s.sendJson({ t: "ack", conv: group.id, seq: sent.seq });
+    }
+    assert.equal(
+      so.frames.some((f) => isMsg(f) && f.cid === "small1"),
+      false,
+      "not to the sender",
+    );
+    const late = await RawSocket.authed(courier.url, rest[4]!.token);
+    assert.ok(late.frames.filter(isMsg).some((m) => m.cid === "small1"));
+    late.sendJson({ t: "ack", conv: group.id, seq: sent.seq });
+    await so.waitFor((f) => f.t === "group_receipt" && f.delivered >= sent.seq);
+    for (const s of [...online, so, otherDevice, late]) s.close();
+  });
+
+  it("a message too big to carry inline is a notify, and members pull it", async () => {
+    const people = await users(courier.url, 5);
+    const [owner, ...rest] = people;
+    const online = await Promise.all(rest.map((u) => RawSocket.authed(courier.url, u.token)));
+    const group = await createGroup(courier.url, owner!, "Town hall", rest);
+    const so = await RawSocket.authed(courier.url, owner!.token);
+    const text = "x".repeat(inlineMessageChars);
+    so.sendJson({ t: "send", cid: "big1", conv: group.id, content: { type: "text", text } });
     const sent = await so.waitFor((f): f is Sent => f.t === "sent");
     for (const s of online) {
       await s.waitFor((f) => f.t === "notify" && f.conv === group.id && f.seq === sent.seq);
@@ -353,14 +398,9 @@ describe("large groups: notify, then pull", () => {
       s.sendJson({ t: "pull", conv: group.id, after: 0 });
       const pulled = await s.waitFor((f): f is Msg => isMsg(f) && f.cid === "big1");
       assert.equal(pulled.seq, sent.seq);
-      s.sendJson({ t: "ack", conv: group.id, seq: sent.seq });
+      assert.equal((pulled.content as { text: string }).text, text);
     }
-    const late = await RawSocket.authed(courier.url, rest[4]!.token);
-    const synced = late.frames.filter(isMsg).map((m) => m.cid);
-    assert.ok(synced.includes("big1"));
-    late.sendJson({ t: "ack", conv: group.id, seq: sent.seq });
-    await so.waitFor((f) => f.t === "group_receipt" && f.delivered >= sent.seq);
-    for (const s of [...online, so, late]) s.close();
+    for (const s of [...online, so]) s.close();
   });
 
   it("batches receipts: many members reading is a handful of frames to the sender", async () => {

@@ -3,6 +3,7 @@ import type { Connection } from "../gateway/connection.ts";
 import type { DeliveryContext } from "./context.ts";
 import { errorFrame, errorFrameFor } from "./errors.ts";
 import { fanOut } from "./fanout.ts";
+import { isDirect } from "./membership.ts";
 
 /**
  * Steps 1–3 of the delivery flow: check the sender may write to the conversation, persist (the
@@ -29,14 +30,18 @@ export async function handleSend(ctx: DeliveryContext, conn: Connection, frame: 
     return;
   }
   const { message, duplicate } = result;
-  conn.send({
+  const sent = {
     t: "sent",
     cid: message.cid,
     conv: message.conversationId,
     id: message.id,
     seq: message.seq,
     ts: message.ts,
-  });
+  } as const;
+  // In a direct conversation whose recipient is online, the delivered receipt follows within a
+  // millisecond or two: let `sent` wait for it (Connection.linger) so both make one write.
+  if (!duplicate && isDirect(conversationId)) conn.linger(sent);
+  else conn.send(sent);
   if (duplicate) {
     // The first copy was routed when it was stored (or will reach devices through sync).
     ctx.metrics.duplicateSends.inc();

@@ -72,7 +72,9 @@ export class Router {
     if (!group) {
       const connections = new Set<Connection>();
       const unsubscribe = this.#bus.subscribe(groupTopic(conversationId), (event) => {
-        if (event.frame) for (const c of connections) c.deliver(event.frame);
+        const frame = event.frame;
+        if (frame === undefined) return;
+        for (const c of connections) if (wants(c, event)) c.deliver(frame);
       });
       group = { connections, unsubscribe };
       this.#groups.set(conversationId, group);
@@ -147,10 +149,13 @@ export class Router {
         this.#leave(connection, event.leaveGroup);
         connection.groups = connection.groups?.filter((g) => g !== event.leaveGroup) ?? null;
       }
-      if (!event.frame) continue;
-      if (event.onlyDevice !== undefined && event.onlyDevice !== connection.deviceId) continue;
-      if (event.exceptDevice === connection.deviceId) continue;
-      connection.deliver(event.frame);
+      if (event.frame && wants(connection, event)) connection.deliver(event.frame);
     }
   }
+}
+
+/** Whether the event's device filter lets its frame through to this connection. */
+function wants(connection: Connection, event: BusEvent): boolean {
+  if (event.onlyDevice !== undefined && event.onlyDevice !== connection.deviceId) return false;
+  return event.exceptDevice !== connection.deviceId;
 }
