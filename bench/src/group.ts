@@ -249,8 +249,9 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
       }
       if ((done[k]?.workers ?? 0) < procs) incomplete++;
       if (pool.failure !== undefined) throw new Error(pool.failure);
-      if (!args.quiet && (k % 10 === 9 || k === args.sends - 1)) {
-        const d = done[k];
+      const d = done[k];
+      const slow = d === undefined || d.workers < procs || d.last - t0 > 2000;
+      if (!args.quiet && (k % 10 === 9 || k === args.sends - 1 || slow)) {
         report.progress(
           `sent ${k + 1}/${args.sends}; last: ${d && d.workers === procs ? ms(d.last - t0) : "incomplete"} to all`,
         );

@@ -82,6 +82,31 @@ describe("SQLite store specifics", () => {
       assert.ok(after.maxBatch >= 10);
     }));
 
+  it("lets an append pass a flood of cursor moves queued before it", () =>
+    withSqlite(async (store) => {
+      const { alice, bob, conv } = await pair(store);
+      await send(store, conv, alice, "first");
+      // Twelve chunks of 1,000 moves (as CursorBatcher posts a large group's acks), then one
+      // append, all in the same tick: the append must not wait for every chunk.
+      const move = { conversationId: conv, userId: bob.user.id, deviceId: bob.device.id };
+      const order: string[] = [];
+      const chunks = range(1, 12).map((i) =>
+        store.moveCursors(range(1, 1000).map(() => ({ ...move, delivered: 1 }))).then(() => {
+          order.push(`moves${i}`);
+        }),
+      );
+      const append = send(store, conv, alice, "second").then(() => {
+        order.push("append");
+      });
+      await Promise.all([...chunks, append]);
+      assert.ok(
+        order.indexOf("append") < order.indexOf("moves12"),
+        `answered in the order ${order.join(", ")}`,
+      );
+      const last = await store.messagesAfter(conv, 0, 10);
+      assert.deepEqual(seqs(last), [1, 2]);
+    }));
+
   it("rejects a batch whose connection broke, then replaces the worker and goes on", () =>
     withSqlite(async (store) => {
       const { alice, conv } = await pair(store);

@@ -15,6 +15,8 @@ import { isDirect } from "./membership.ts";
  */
 /** Announced cursors remembered at most before the memory is dropped (a drop only re-announces). */
 const announcedCapacity = 200_000;
+/** Cursor moves per store call (see #flush). */
+const movesPerStoreCall = 1_000;
 
 export class CursorBatcher {
   readonly #ctx: DeliveryContext;
@@ -59,6 +61,14 @@ export class CursorBatcher {
     this.#announceEarly(moves, movers).catch((err: unknown) =>
       this.#ctx.log.warn({ err }, "early receipts failed"),
     );
+    // In chunks: the store can then let a message append in between the chunks of a flood of
+    // acks (a large group acking one message) instead of behind all of it.
+    for (let i = 0; i < moves.length; i += movesPerStoreCall) {
+      this.#store(moves.slice(i, i + movesPerStoreCall), movers);
+    }
+  }
+
+  #store(moves: CursorMove[], movers: Map<string, string>): void {
     this.#ctx.store.moveCursors(moves).then(
       async (advanced) => {
         // The store's view also holds other devices' and nodes' moves, and clamps to the log.

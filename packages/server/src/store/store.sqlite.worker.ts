@@ -1,4 +1,9 @@
-import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import {
+  type MessagePort,
+  parentPort,
+  receiveMessageOnPort,
+  workerData,
+} from "node:worker_threads";
 import { Conn, classify } from "./store.sqlite.conn.ts";
 import { WriteCtx } from "./store.sqlite.ctx.ts";
 import {
@@ -20,7 +25,8 @@ import { migrate } from "./store.sqlite.schema.ts";
  *
  * Group commit: the main thread posts the requests of each tick as one array. When one arrives,
  * the worker also drains every array that queued up while it was busy (it stops draining once it
- * holds MAX_BATCH requests) and runs them all in ONE transaction, then posts all results in one message. So batches grow by
+ * holds MAX_BATCH requests) and runs them in ONE transaction (cursor moves past MOVE_BUDGET wait
+ * for the next one, see below), then posts all results in one message. So batches grow by
  * themselves under load (everything that arrived during a commit is the next batch) and stay
  * single requests when idle, with no timer adding latency.
  *
@@ -120,28 +126,70 @@ function control(message: ControlMessage): void {
   }
 }
 
+/**
+ * Requests taken off the port and not run yet. Cursor moves are the only bulk, deferrable work
+ * (a 20,000-member group acking one message is 20,000 moves): a batch takes at most
+ * MOVE_BUDGET of them, after every other waiting request, so an append that arrives behind a
+ * flood of acks waits for one bounded batch, not for the whole flood. Running an append before
+ * moves that arrived earlier is safe: moves are clamped to the log as it is when they run.
+ */
+const waiting: Request[] = [];
+const MOVE_BUDGET = 2_000;
+
+/** Takes whatever is on the port into `waiting`; returns a control message that ended the drain. */
+function drain(): ControlMessage | undefined {
+  while (waiting.length < MAX_BATCH) {
+    const next = receiveMessageOnPort(port as MessagePort)?.message as
+      | Request[]
+      | ControlMessage
+      | undefined;
+    if (next === undefined) return undefined;
+    if (!Array.isArray(next)) return next; // a control message ends the drain, keeping its place
+    for (const req of next) waiting.push(req);
+  }
+  return undefined;
+}
+
+/** The next batch: every waiting request but the moves past the budget, in arrival order. */
+function nextBatch(): Request[] {
+  const batch: Request[] = [];
+  const deferred: Request[] = [];
+  let moves = 0;
+  for (const req of waiting) {
+    if (req.op === "moveCursors") {
+      const count = (req.args[0] as unknown[]).length;
+      if (moves > 0 && moves + count > MOVE_BUDGET) {
+        deferred.push(req);
+        continue;
+      }
+      moves += count;
+    }
+    batch.push(req);
+  }
+  waiting.length = 0;
+  for (const req of deferred) waiting.push(req);
+  return batch;
+}
+
 port.on("message", (first: Request[] | ControlMessage) => {
   if (!Array.isArray(first)) return control(first);
-  const reqs = first;
-  let after: ControlMessage | undefined;
-  while (reqs.length < MAX_BATCH) {
-    const next = receiveMessageOnPort(port)?.message as Request[] | ControlMessage | undefined;
-    if (next === undefined) break;
-    if (!Array.isArray(next)) {
-      after = next; // a control message ends the batch, keeping its place in the order
-      break;
-    }
-    for (const req of next) reqs.push(req);
+  for (const req of first) waiting.push(req);
+  let after = drain();
+  while (waiting.length > 0) {
+    const reqs = nextBatch();
+    const { results, failed } = runBatch(reqs);
+    const cpu = process.threadCpuUsage();
+    post({
+      type: "results",
+      results,
+      batchSize: reqs.length,
+      restart: failed,
+      cpuMicros: cpu.user + cpu.system,
+    });
+    // A failed batch makes the main thread replace this worker; its exit rejects the rest.
+    if (failed) break;
+    if (after === undefined) after = drain();
   }
-  const { results, failed } = runBatch(reqs);
-  const cpu = process.threadCpuUsage();
-  post({
-    type: "results",
-    results,
-    batchSize: reqs.length,
-    restart: failed,
-    cpuMicros: cpu.user + cpu.system,
-  });
   if (after !== undefined) control(after);
 });
 
