@@ -38,6 +38,21 @@ describe("<SystemLine>", () => {
     );
   });
 
+  it("names the listed users of a bulk change and counts the rest", () => {
+    expect(
+      line({
+        type: "system",
+        event: "added",
+        actor: "u-ann",
+        users: ["u-ben", "u-cy"],
+        count: 1000,
+      }),
+    ).toBe("Ann added Ben, Cy and 998 others");
+    expect(
+      line({ type: "system", event: "added", actor: me, users: ["u-ben", "u-cy"], count: 3 }),
+    ).toBe("You added Ben, Cy and 1 other");
+  });
+
   it("renders a group name with markup as text, never HTML", () => {
     const { container } = render(
       <ul>

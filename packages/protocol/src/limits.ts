@@ -16,4 +16,6 @@ export const Limits = {
   groupNameMax: 100,
   /** Most members one create or add request may name (the group's size limit is configured). */
   groupCreateMax: 1024,
+  /** Most user ids a group's system message lists; `count` gives the total beyond that. */
+  systemUsersListed: 20,
 } as const;

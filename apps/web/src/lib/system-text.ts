@@ -13,7 +13,11 @@ export function systemText(
   const who = (id: string) => (id === me ? "You" : name(id));
   const actor = who(content.actor);
   const users = content.users ?? [];
-  const list = joinNames(users.map((u) => (u === me ? "you" : name(u))));
+  const others = Math.max(0, (content.count ?? users.length) - users.length);
+  const list = joinNames(
+    users.map((u) => (u === me ? "you" : name(u))),
+    others,
+  );
   switch (content.event) {
     case "created":
       return `${actor} created the group${content.name ? ` "${content.name}"` : ""}`;
@@ -34,7 +38,12 @@ export function systemText(
   }
 }
 
-function joinNames(names: string[]): string {
+/** "Ann", "Ann and Ben", "Ann, Ben and Cid", or with `others` unnamed: "Ann, Ben and 998 others". */
+function joinNames(names: string[], others = 0): string {
+  if (others > 0) {
+    const rest = `${others} ${others === 1 ? "other" : "others"}`;
+    return names.length === 0 ? rest : `${names.join(", ")} and ${rest}`;
+  }
   if (names.length <= 1) return names[0] ?? "someone";
   return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }

@@ -1,4 +1,4 @@
-import type { SystemContent } from "@courier/protocol";
+import { listedUsers, type SystemContent } from "@courier/protocol";
 import type { QueryResultRow } from "pg";
 import { newId } from "./ids.ts";
 import {
@@ -60,7 +60,7 @@ export async function createGroup(
     type: "system",
     event: "created",
     actor: group.creatorId,
-    users: members,
+    ...listedUsers(members),
     name: group.name,
   });
   return { message, group: await mustGroup(q, id), removed: [] };
@@ -113,7 +113,7 @@ export async function changeGroup(
           `a group holds at most ${change.maxMembers} members`,
         );
       }
-      message = await say({ event: "added", users: fresh });
+      message = await say({ event: "added", ...listedUsers(fresh) });
       // Someone who left earlier comes back through the same row, starting afresh.
       await q(
         `INSERT INTO members (conversation_id, user_id, role, joined_seq, updated_at)

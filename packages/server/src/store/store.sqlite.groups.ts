@@ -1,4 +1,4 @@
-import type { SystemContent } from "@courier/protocol";
+import { listedUsers, type SystemContent } from "@courier/protocol";
 import { newId } from "./ids.ts";
 import { type Conn, RejectedError } from "./store.sqlite.conn.ts";
 import type { WriteCtx } from "./store.sqlite.ctx.ts";
@@ -45,7 +45,7 @@ export function createGroup(w: WriteCtx, group: NewGroup): GroupChangeResult {
     type: "system",
     event: "created",
     actor: group.creatorId,
-    users: members,
+    ...listedUsers(members),
     name: group.name,
   });
   return { message, group: mustGroup(w.conn, id), removed: [] };
@@ -81,7 +81,7 @@ export function changeGroup(w: WriteCtx, change: GroupChange): GroupChangeResult
           `a group holds at most ${change.maxMembers} members`,
         );
       }
-      message = say({ event: "added", users: fresh });
+      message = say({ event: "added", ...listedUsers(fresh) });
       // Someone who left earlier comes back through the same row, starting afresh.
       const insert = w.conn.q(
         `INSERT INTO members (conversation_id, user_id, role, joined_seq, updated_at) VALUES (?, ?, 'member', ?, ?)

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Limits, type SystemContent } from "@courier/protocol";
 import { type GroupChange, type Store, StoreRejectedError } from "../../src/store/store.ts";
 import { type MakeStore, type Party, party, send, seqs, withStore } from "./fixture.ts";
 
@@ -70,6 +71,43 @@ export function groupsContract(make: MakeStore): void {
           [row?.kind, row?.name, row?.memberCount, row?.members, row?.unread],
           ["group", "Crew", 3, [], 1],
         );
+      }));
+
+    it("lists the first users of a bulk change in its system message and counts them all", () =>
+      withStore(make, async ({ store }) => {
+        const owner = await party(store, "boss");
+        const crowd: Party[] = [];
+        for (let i = 0; i < Limits.systemUsersListed + 5; i++)
+          crowd.push(await party(store, `p${i}`));
+        const made = await store.createGroup({
+          name: "Crowd",
+          creatorId: owner.user.id,
+          creatorDeviceId: owner.device.id,
+          members: crowd.slice(0, 3).map((m) => m.user.id),
+          maxMembers: 100,
+        });
+        assert.deepEqual(made.message.content, {
+          type: "system",
+          event: "created",
+          actor: owner.user.id,
+          users: crowd.slice(0, 3).map((m) => m.user.id),
+          name: "Crowd",
+        });
+        const added = await store.changeGroup({
+          conversationId: made.group.id,
+          actorId: owner.user.id,
+          actorDeviceId: owner.device.id,
+          maxMembers: 100,
+          kind: "add",
+          users: crowd.slice(3).map((m) => m.user.id),
+        });
+        const content = added.message.content as SystemContent;
+        assert.equal(content.count, crowd.length - 3);
+        assert.deepEqual(
+          content.users,
+          crowd.slice(3, 3 + Limits.systemUsersListed).map((m) => m.user.id),
+        );
+        assert.equal(added.group.members.length, crowd.length + 1, "everyone was added");
       }));
 
     it("refuses unknown users and groups over the size limit, writing nothing", () =>
