@@ -61,6 +61,8 @@ export interface CourierClientOptions {
   typingThrottleMs?: number;
   /** Client id generator. Default: random UUIDs. */
   newId?: () => string;
+  /** How long a group's ack may wait (see ReceiverOptions.groupAckDelayMs), ms. Default 100. */
+  groupAckDelayMs?: number;
 }
 
 /**
@@ -404,6 +406,9 @@ export class CourierClient {
       events: this.#events,
       me: session.user.id,
       restart: (reason) => this.#connection.restart(reason),
+      ...(this.#o.groupAckDelayMs === undefined
+        ? {}
+        : { groupAckDelayMs: this.#o.groupAckDelayMs }),
     });
     receiver.restore(cursors);
     this.#live = { me: session.user.id, outbox, receiver };

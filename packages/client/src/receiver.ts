@@ -16,6 +16,13 @@ export interface ReceiverOptions {
   me: string;
   /** Drops the connection (after a failed write: the server resends what was not acked). */
   restart: (reason: string) => void;
+  /**
+   * How long a group's ack may wait, ms (direct conversations ack at once). The sender hears of
+   * a group's deliveries through an aggregate the server sends at most every 200 ms anyway, so
+   * waiting costs no visible time; it turns a busy group's acks into one cumulative ack, and
+   * keeps a large group's members' acks out of the moment its message is being delivered.
+   */
+  groupAckDelayMs?: number;
 }
 
 /** An item in the per-conversation order: a received message, or the seq of one of mine. */
@@ -44,6 +51,9 @@ export class Receiver {
   /** My own read cursor per conversation, in memory (persisted with the cursors). */
   readonly #read = new Map<string, number>();
   #queue: ServerFrame[] = [];
+  /** Groups whose ack waits for the group ack timer. */
+  readonly #groupAcks = new Set<string>();
+  #groupAckTimer: ReturnType<typeof setTimeout> | undefined;
   #busy = false;
   #idle: Promise<void> = Promise.resolve();
   #markIdle: () => void = () => {};
@@ -283,12 +293,27 @@ export class Receiver {
       for (const c of cursors) this.#cursors.set(c.conv, c);
     }
 
+    const delay = this.#o.groupAckDelayMs ?? 100;
     for (const conv of ack) {
-      const seq = this.#inbox.accepted(conv);
-      if (seq > 0) this.#o.batcher.pushKeyed(`ack:${conv}`, { t: "ack", conv, seq });
+      if (delay > 0 && !isDirect(conv)) {
+        this.#groupAcks.add(conv);
+        this.#groupAckTimer ??= setTimeout(() => this.#ackGroups(), delay);
+      } else this.#ack(conv);
     }
     const emitter = this.#o.events;
     for (const [name, value] of events) emitter.emit(name, value as never);
+  }
+
+  /** Acks what is stored now: cumulative, so a later ack covers every earlier one. */
+  #ack(conv: string): void {
+    const seq = this.#inbox.accepted(conv);
+    if (seq > 0) this.#o.batcher.pushKeyed(`ack:${conv}`, { t: "ack", conv, seq });
+  }
+
+  #ackGroups(): void {
+    this.#groupAckTimer = undefined;
+    for (const conv of this.#groupAcks) this.#ack(conv);
+    this.#groupAcks.clear();
   }
 
   #applyReceipt(

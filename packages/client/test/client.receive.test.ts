@@ -183,7 +183,35 @@ describe("CourierClient receiving (fake server)", () => {
       h.of("message").map((m) => m.seq),
       [1, 2],
     );
+    await settle(150); // a group's ack waits for the group ack timer (100 ms by default)
     assert.equal(socket.framesOf("ack").at(-1)?.seq, 2);
+  });
+
+  it("acks a direct conversation at once, and a group once per ack delay, cumulatively", async () => {
+    const h = await fakeClient({ groupAckDelayMs: 60 });
+    const socket = await h.online();
+    socket.deliver(msg(1, "g:crowd"));
+    socket.deliver(msg(1, dm));
+    await settle();
+    assert.deepEqual(
+      socket.framesOf("ack").map((a) => a.conv),
+      [dm],
+      "the direct ack went out, the group's waits",
+    );
+    socket.deliver(msg(2, "g:crowd"));
+    socket.deliver(msg(3, "g:crowd"));
+    await settle(100);
+    const groupAcks = socket.framesOf("ack").filter((a) => a.conv === "g:crowd");
+    assert.deepEqual(
+      groupAcks.map((a) => a.seq),
+      [3],
+      "one ack for three messages",
+    );
+    assert.deepEqual(
+      h.of("message").map((m) => `${m.conv}:${m.seq}`),
+      ["g:crowd:1", `${dm}:1`, "g:crowd:2", "g:crowd:3"],
+      "the messages themselves were not held back",
+    );
   });
 
   it("acks nothing a failed write did not store, and recovers through the server's resend", async () => {
