@@ -28,7 +28,7 @@ export interface BenchArgs {
   members: number;
   /** Group scenario: messages the sender sends, one at a time. */
   sends: number;
-  /** Group scenario: the server's COURIER_LARGE_GROUP (groups above it take the notify + pull path). */
+  /** Group scenario: the server's COURIER_LARGE_GROUP (groups above it take the large path: one event per node). */
   largeThreshold: number;
   /** Group scenario: members brought online; 0 = all that fit (at most 19,000). */
   online: number;
@@ -64,7 +64,7 @@ const usage = `usage: npm run bench -- [messaging|idle|store|group] [flags]
     --members N         members besides the sender (1000)
     --sends S           messages, one at a time (30)
     --large-threshold T the server's COURIER_LARGE_GROUP (1024): a group of N + 1 <= T takes
-                        the small path (fan-out on write), above it notify + pull
+                        the small path (fan-out on write), above it the large path
     --online K          members online (default: all, at most 19,000: one server process
                         holds about 19,500 sockets)
     --gap MS            pause between sends, after the previous message reached everyone (200)

@@ -24,7 +24,7 @@ const perSendTimeoutMs = 30_000;
 
 export interface GroupResult {
   bench: "group";
-  /** `small` = fan-out on write (N + 1 <= threshold), `large` = notify + pull. */
+  /** `small` = fan-out on write (N + 1 <= threshold), `large` = one group event per node (the message inline, or notify + pull). */
   path: "small" | "large";
   /** Members besides the sender; the group has members + 1. */
   members: number;
@@ -79,7 +79,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
   report.line(
     `Courier group bench: ${int(args.members)} members + sender, ${int(online)} online, ` +
       `${args.sends} sends one at a time, COURIER_LARGE_GROUP=${args.largeThreshold} → ` +
-      `${path_ === "small" ? "small path (fan-out on write)" : "large path (notify + pull)"}, ${args.procs} worker processes`,
+      `${path_ === "small" ? "small path (fan-out on write)" : "large path (one event per node: the message inline, or notify + pull)"}, ${args.procs} worker processes`,
   );
   let server: ServerHandle | undefined;
   let pool: WorkerPool | undefined;
@@ -408,7 +408,7 @@ function print(report: Report, r: GroupResult): void {
   report.table([
     [
       "group",
-      `${int(r.members + 1)} members (${int(r.online)} online), ${r.path === "small" ? "small path: fan-out on write" : "large path: notify + pull"} (COURIER_LARGE_GROUP=${r.largeThreshold})`,
+      `${int(r.members + 1)} members (${int(r.online)} online), ${r.path === "small" ? "small path: fan-out on write" : "large path: one event per node (inline message, or notify + pull)"} (COURIER_LARGE_GROUP=${r.largeThreshold})`,
     ],
     ["to the last member", line(r.lastMs)],
     ["to the first member", line(r.firstMs)],
