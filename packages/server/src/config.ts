@@ -33,6 +33,8 @@ export interface Config {
   maxGroupSize: number;
   /** Aggregated group receipts go out at most this often per group. */
   groupReceiptIntervalMs: number;
+  /** How long a direct conversation's `sent` may wait for its delivered receipt (one write for both). */
+  sentLingerMs: number;
   logLevel: string;
   push: PushConfig;
 }
@@ -89,6 +91,7 @@ export function configFromEnv(env: Env = process.env): Config {
     largeGroupThreshold: intFrom(env, "COURIER_LARGE_GROUP", 256),
     maxGroupSize: intFrom(env, "COURIER_MAX_GROUP_SIZE", 100_000),
     groupReceiptIntervalMs: intFrom(env, "COURIER_GROUP_RECEIPT_MS", 200),
+    sentLingerMs: intFrom(env, "COURIER_SENT_LINGER_MS", 4),
     logLevel: env.COURIER_LOG_LEVEL ?? "info",
     push: {
       vapidPublicKey: env.COURIER_VAPID_PUBLIC_KEY || undefined,

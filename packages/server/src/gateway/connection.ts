@@ -35,15 +35,22 @@ export class Connection implements Flushable {
   /** A flush is due on the next tick (scheduleFlush) or with the linger timer (scheduleLinger). */
   #due: "none" | "tick" | "linger" = "none";
   readonly #maxBufferedBytes: number;
+  readonly #lingerMs: number;
   readonly #onSlow: (connection: Connection) => void;
 
   constructor(
     ws: WebSocket,
-    options: { burst: number; maxBufferedBytes: number; onSlow: (c: Connection) => void },
+    options: {
+      burst: number;
+      maxBufferedBytes: number;
+      lingerMs: number;
+      onSlow: (c: Connection) => void;
+    },
   ) {
     this.ws = ws;
     this.tokens = options.burst;
     this.#maxBufferedBytes = options.maxBufferedBytes;
+    this.#lingerMs = options.lingerMs;
     this.#onSlow = options.onSlow;
   }
 
@@ -63,16 +70,20 @@ export class Connection implements Flushable {
   }
 
   /**
-   * Queues a frame that may wait a few milliseconds (flush.ts `lingerMs`) for the next frame to
+   * Queues a frame that may wait a few milliseconds (COURIER_SENT_LINGER_MS) for the next frame to
    * this connection. For `sent`: the recipient's ack usually turns into this sender's `receipt`
    * within that time, and both then cost one write here and one read on the device instead of
    * two each. Anything sent meanwhile takes it along at once.
    */
   linger(frame: ServerFrame): void {
     if (this.state === "closed") return;
+    if (this.#lingerMs === 0) {
+      this.send(frame);
+      return;
+    }
     if (this.#due === "none") {
       this.#due = "linger";
-      scheduleLinger(this);
+      scheduleLinger(this, this.#lingerMs);
     }
     this.#queue.push(frame);
   }

@@ -13,9 +13,6 @@ export interface Flushable {
   flush(): void;
 }
 
-/** The longest a lingering frame waits for company. */
-export const lingerMs = 4;
-
 const dirty: Flushable[] = [];
 let scheduled = false;
 const lingering: Flushable[] = [];
@@ -41,6 +38,7 @@ export function scheduleFlush(connection: Flushable): void {
   }
 }
 
-export function scheduleLinger(connection: Flushable): void {
-  if (lingering.push(connection) === 1) setTimeout(flushLingering, lingerMs);
+/** Flushes the connection within `ms` (COURIER_SENT_LINGER_MS), with the others lingering. */
+export function scheduleLinger(connection: Flushable, ms: number): void {
+  if (lingering.push(connection) === 1) setTimeout(flushLingering, ms);
 }

@@ -66,6 +66,7 @@ export class Gateway {
     const conn = new Connection(ws, {
       burst: config.rateLimitBurst,
       maxBufferedBytes: config.maxBufferedBytes,
+      lingerMs: config.sentLingerMs,
       onSlow: (c) => {
         metrics.slowConsumers.inc();
         c.close(CloseCode.slowConsumer, "too slow, reconnect and resync");

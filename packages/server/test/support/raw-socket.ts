@@ -8,6 +8,8 @@ import WebSocket from "ws";
 export class RawSocket {
   readonly ws: WebSocket;
   readonly frames: ServerFrame[] = [];
+  /** The frames of each WebSocket message, as the server batched them. */
+  readonly messages: ServerFrame[][] = [];
   closeCode: number | undefined;
   readonly #waiters: Array<() => void> = [];
 
@@ -15,7 +17,9 @@ export class RawSocket {
     this.ws = ws;
     ws.on("message", (data) => {
       const value = JSON.parse(String(data)) as ServerFrame | ServerFrame[];
-      for (const frame of Array.isArray(value) ? value : [value]) this.frames.push(frame);
+      const batch = Array.isArray(value) ? value : [value];
+      this.messages.push(batch);
+      for (const frame of batch) this.frames.push(frame);
       this.#wake();
     });
     ws.on("close", (code) => {
