@@ -14,6 +14,8 @@ export interface BenchArgs {
   /** Open loop: total messages per second over all pairs; 0 = closed loop. */
   rate: number;
   procs: number;
+  /** Whether --procs was given (the group scenario otherwise picks its own). */
+  procsGiven: boolean;
   /** An already running server, e.g. http://127.0.0.1:3000; empty = start one. */
   target: string;
   /** Drive the wire protocol directly instead of through the SDK. */
@@ -26,8 +28,10 @@ export interface BenchArgs {
   size: number;
   /** Group scenario: members besides the sender. */
   members: number;
-  /** Group scenario: messages the sender sends, one at a time. */
+  /** Group scenario: messages the sender sends, one at a time, measured. */
   sends: number;
+  /** Group scenario: unmeasured sends first (JIT warm-up). */
+  warmupSends: number;
   /** Group scenario: the server's COURIER_LARGE_GROUP (groups above it take the large path: one event per node). */
   largeThreshold: number;
   /** Group scenario: members brought online; 0 = all that fit (at most 19,000). */
@@ -62,7 +66,8 @@ const usage = `usage: npm run bench -- [messaging|idle|store|group] [flags]
   group                 one group, its members online as SDK clients; the sender sends one
                         message at a time: time from send until the last online member has it
     --members N         members besides the sender (1000)
-    --sends S           messages, one at a time (30)
+    --sends S           measured messages, one at a time (100)
+    --warmup-sends W    unmeasured messages sent first, while V8 optimizes the code (10)
     --large-threshold T the server's COURIER_LARGE_GROUP (1024): a group of N + 1 <= T takes
                         the small path (fan-out on write), above it the large path
     --online K          members online (default: all, at most 19,000: one server process
@@ -70,7 +75,7 @@ const usage = `usage: npm run bench -- [messaging|idle|store|group] [flags]
     --gap MS            pause between sends, after the previous message reached everyone (200)
 
   common
-    --procs P           generator worker processes (2)
+    --procs P           generator worker processes (2; group: one per 10,000 online members)
     --target URL        use a running server instead of starting one
     --server-profile D  profile the server's CPU during the measured window (through the
                         inspector), .cpuprofile into folder D; read it with
@@ -115,6 +120,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
       size: { type: "string" },
       members: { type: "string" },
       sends: { type: "string" },
+      "warmup-sends": { type: "string" },
       "large-threshold": { type: "string" },
       online: { type: "string" },
       gap: { type: "string" },
@@ -140,6 +146,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
     window: int(values.window, d.window, "window", 1),
     rate: num(values.rate, d.rate, "rate"),
     procs: int(values.procs, d.procs, "procs", 1),
+    procsGiven: values.procs !== undefined,
     target: values.target ?? "",
     raw: values.raw ?? false,
     connections: int(values.connections, d.connections, "connections", 1),
@@ -147,6 +154,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
     size: int(values.size, d.size, "size", 1),
     members: int(values.members, d.members, "members", 1),
     sends: int(values.sends, d.sends, "sends", 1),
+    warmupSends: int(values["warmup-sends"], d.warmupSends, "warmup-sends", 0),
     largeThreshold: int(values["large-threshold"], d.largeThreshold, "large-threshold", 1),
     online: int(values.online, d.online, "online", 0),
     gap: num(values.gap, d.gap, "gap"),
@@ -166,13 +174,15 @@ function defaults(): Omit<BenchArgs, "scenario" | "rest"> {
     window: 10,
     rate: 0,
     procs: 2,
+    procsGiven: false,
     target: "",
     raw: false,
     connections: 10_000,
     settle: 5,
     size: 100,
     members: 1000,
-    sends: 30,
+    sends: 100,
+    warmupSends: 10,
     largeThreshold: 1024,
     online: 0,
     gap: 200,

@@ -28,28 +28,39 @@ function assertEveryMemberOnce(r: Record<string, unknown>, path: string): void {
   assert.equal(r.bench, "group");
   assert.equal(r.path, path);
   assert.equal(r.online, 20, "every member online");
-  assert.equal(r.expected, 60, "20 members × 3 messages");
-  assert.equal(r.received, 60, "every member got every message");
+  assert.equal(r.expected, 100, "20 members × (2 warm-up + 3 measured) messages");
+  assert.equal(r.received, 100, "every member got every message");
   assert.equal(r.doubles, 0, "nothing doubled");
   assert.equal(r.membersComplete, 20);
   assert.equal(r.incomplete, 0);
   assert.equal(r.ok, true);
   const last = r.lastMs as { count: number; p50: number; max: number };
-  assert.equal(last.count, 3, "one timing per send");
+  assert.equal(last.count, 3, "one timing per measured send, none for the warm-up");
   assert.ok(last.p50 > 0 && last.max >= last.p50);
 }
 
-test("group bench, small path: 20 members get each of 3 messages exactly once", async () => {
-  const r = await runGroup(["--members", "20", "--sends", "3", "--gap", "50"]);
-  assertEveryMemberOnce(r, "small");
-});
-
-test("group bench, large path (threshold 8): 20 members pull each of 3 messages once", async () => {
+test("group bench, small path: 20 members get each of 5 messages exactly once", async () => {
   const r = await runGroup([
     "--members",
     "20",
     "--sends",
     "3",
+    "--warmup-sends",
+    "2",
+    "--gap",
+    "50",
+  ]);
+  assertEveryMemberOnce(r, "small");
+});
+
+test("group bench, large path (threshold 8): 20 members get each of 5 messages once, through the group's event", async () => {
+  const r = await runGroup([
+    "--members",
+    "20",
+    "--sends",
+    "3",
+    "--warmup-sends",
+    "2",
     "--gap",
     "50",
     "--large-threshold",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -106,6 +106,29 @@ describe("SQLite store specifics", () => {
       const last = await store.messagesAfter(conv, 0, 10);
       assert.deepEqual(seqs(last), [1, 2]);
     }));
+
+  it("moves the WAL into the database file in the background, not on the writer", async () => {
+    const dataDir = await tempDir();
+    const store = await SqliteStore.open({ dataDir, checkpointIntervalMs: 50 });
+    try {
+      const file = join(dataDir, "courier.db");
+      await sleep(200); // whatever migration left in the WAL is copied now
+      const before = (await stat(file)).size;
+      const { alice, conv } = await pair(store);
+      await Promise.all(
+        range(1, 300).map((i) => send(store, conv, alice, `c${i}`, "x".repeat(500))),
+      );
+      // Far below the writer's autocheckpoint (10,000 pages): only the checkpointer copies this.
+      await sleep(300);
+      assert.ok(
+        (await stat(file)).size > before,
+        "the database file grew without a checkpoint on the writer",
+      );
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 
   it("rejects a batch whose connection broke, then replaces the worker and goes on", () =>
     withSqlite(async (store) => {

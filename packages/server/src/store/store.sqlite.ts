@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { Checkpointer } from "./store.sqlite.checkpointer.ts";
 import { Conn, classify } from "./store.sqlite.conn.ts";
 import type { AppendOutcome } from "./store.sqlite.messages.ts";
 import {
@@ -44,6 +45,8 @@ export interface SqliteStoreOptions {
    * behind commits; kept for comparison in the store benchmark.
    */
   reads?: "main" | "worker";
+  /** How often the background checkpointer moves the WAL into the database file, ms (1,000). */
+  checkpointIntervalMs?: number;
 }
 
 /**
@@ -66,11 +69,13 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly #thread: WorkerThread;
   readonly #reader: Conn | undefined;
+  readonly #checkpointer: Checkpointer;
   #closed = false;
 
-  private constructor(thread: WorkerThread, reader: Conn | undefined) {
+  private constructor(thread: WorkerThread, reader: Conn | undefined, checkpointer: Checkpointer) {
     this.#thread = thread;
     this.#reader = reader;
+    this.#checkpointer = checkpointer;
   }
 
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
@@ -80,7 +85,11 @@ export class SqliteStore implements Store {
     const thread = await WorkerThread.start(path);
     try {
       const reader = options.reads === "worker" ? undefined : new Conn(path, { readOnly: true });
-      return new SqliteStore(thread, reader);
+      return new SqliteStore(
+        thread,
+        reader,
+        Checkpointer.start(path, options.checkpointIntervalMs),
+      );
     } catch (err) {
       await thread.close();
       throw err;
@@ -264,6 +273,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#checkpointer.close();
     await this.#thread.close();
     this.#reader?.close();
   }
