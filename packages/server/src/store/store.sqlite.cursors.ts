@@ -18,39 +18,58 @@ import type { CursorMove, MemberCursor, MissedReceipts, PendingConversation } fr
  * the seq of their leaving (so that their device stops being sent their removal).
  */
 export function moveCursors(w: WriteCtx, moves: CursorMove[]): MemberCursor[] {
+  // The common case, a member's first device moving past the member cursor, is two statements:
+  // the member update (which clamps to the member's leaving in SQL and proves membership by
+  // returning a row) and the device upsert. Only a move that does not advance the member cursor
+  // (a second device, a repeated ack) or comes from a non-member takes the checked path below.
+  const member = w.conn.q(
+    `UPDATE members SET
+       delivered_seq = max(delivered_seq, min(?3, coalesce(left_seq, ?5))),
+       read_seq = max(read_seq, min(?4, coalesce(left_seq, ?5))),
+       updated_at = ?6
+     WHERE conversation_id = ?1 AND user_id = ?2
+       AND (delivered_seq < min(?3, coalesce(left_seq, ?5)) OR read_seq < min(?4, coalesce(left_seq, ?5)))
+     RETURNING delivered_seq, read_seq, left_seq`,
+  );
   const device = w.conn.q(
     `INSERT INTO device_cursors (device_id, conversation_id, delivered_seq, read_seq)
-     SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM members WHERE conversation_id = ?2 AND user_id = ?5)
+     VALUES (?1, ?2, ?3, ?4)
      ON CONFLICT (device_id, conversation_id) DO UPDATE SET
        delivered_seq = max(delivered_seq, excluded.delivered_seq),
        read_seq = max(read_seq, excluded.read_seq)
      WHERE excluded.delivered_seq > delivered_seq OR excluded.read_seq > read_seq`,
   );
-  const member = w.conn.q(
-    `UPDATE members SET delivered_seq = max(delivered_seq, ?3), read_seq = max(read_seq, ?4), updated_at = ?5
-     WHERE conversation_id = ?1 AND user_id = ?2 AND (delivered_seq < ?3 OR read_seq < ?4)
-     RETURNING delivered_seq, read_seq`,
-  );
-  const advanced = new Map<string, MemberCursor>();
   const membership = w.conn.q(
     "SELECT left_seq FROM members WHERE conversation_id = ? AND user_id = ?",
   );
+  const advanced = new Map<string, MemberCursor>();
   for (const move of moves) {
     const conversationLast = w.lastSeq(move.conversationId);
     if (conversationLast === undefined) continue;
-    // A member who left may still ack the log up to their leaving, and no further.
-    const row0 = membership.get(move.conversationId, move.userId) as
-      | { left_seq: number | null }
-      | undefined;
-    if (row0 === undefined) continue;
-    const last = row0.left_seq ?? conversationLast;
-    const delivered = clamp(move.delivered, last);
-    const read = clamp(move.read, last);
+    const delivered = clamp(move.delivered, conversationLast);
+    const read = clamp(move.read, conversationLast);
     if (delivered === 0 && read === 0) continue;
-    device.run(move.deviceId, move.conversationId, delivered, read, move.userId);
-    const row = member.get(move.conversationId, move.userId, delivered, read, w.now) as
-      | { delivered_seq: number; read_seq: number }
-      | undefined;
+    const row = member.get(
+      move.conversationId,
+      move.userId,
+      delivered,
+      read,
+      conversationLast,
+      w.now,
+    ) as { delivered_seq: number; read_seq: number; left_seq: number | null } | undefined;
+    // A member who left may still ack the log up to their leaving, and no further.
+    let leftSeq: number | null;
+    if (row !== undefined) {
+      leftSeq = row.left_seq;
+    } else {
+      const found = membership.get(move.conversationId, move.userId) as
+        | { left_seq: number | null }
+        | undefined;
+      if (found === undefined) continue; // not a member: nothing moves
+      leftSeq = found.left_seq;
+    }
+    const last = leftSeq ?? conversationLast;
+    device.run(move.deviceId, move.conversationId, Math.min(delivered, last), Math.min(read, last));
     if (row === undefined) continue;
     const cursor = {
       conversationId: move.conversationId,
