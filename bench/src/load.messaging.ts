@@ -160,7 +160,8 @@ export class MessagingLoad {
         clearInterval(timer);
         return;
       }
-      const due = Math.floor((performance.now() - t0) / interval);
+      // Message k is due at t0 + k * interval: every one due by now goes out (k = 0 at once).
+      const due = Math.floor((performance.now() - t0) / interval) + 1;
       for (; issued < due; issued++) {
         const pair = pairs[issued % pairs.length] as PairState;
         if (pair.inflight >= maxInflightPerPair) this.#skipped++;
