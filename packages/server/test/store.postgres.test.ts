@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { directConversationId } from "@courier/protocol";
+import pg from "pg";
+import { migrations } from "../src/store/store.postgres.migrations.ts";
 import { PostgresStore } from "../src/store/store.postgres.ts";
 import { StoreUnavailableError } from "../src/store/store.ts";
 import { runStoreContract } from "./store.contract.ts";
+import { type Party, party, range } from "./store-contract/fixture.ts";
 import { freshDatabase, freshSchema, postgresSkip, type TestDatabase } from "./support/postgres.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 
@@ -166,6 +170,138 @@ describe("PostgresStore: cluster behaviour", { skip }, () => {
       );
     } finally {
       await Promise.all([s1.close(), s2.close()]);
+    }
+  });
+
+  test("a cursor batch stamps each group's cursors_at once, however many members advance", async () => {
+    const schema = await freshSchema(db);
+    const store = await PostgresStore.open({ url: schema.url });
+    const client = new pg.Client({ connectionString: schema.url });
+    await client.connect();
+    try {
+      const people = await Promise.all(range(1, 30).map((i) => party(store, `p${i}`)));
+      const [owner, ...rest] = people as [Party, ...Party[]];
+      const { group } = await store.createGroup({
+        name: "big",
+        creatorId: owner.user.id,
+        creatorDeviceId: owner.device.id,
+        members: rest.map((p) => p.user.id),
+        maxMembers: 100,
+      });
+      const direct = directConversationId(owner.user.id, rest[0]!.user.id);
+      await store.ensureDirectConversation(direct, owner.user.id, rest[0]!.user.id);
+      await store.appendMessage({
+        conversationId: direct,
+        senderId: owner.user.id,
+        senderDeviceId: owner.device.id,
+        cid: "hi",
+        content: { type: "text", text: "hi" },
+      });
+      // Every write of the column, logged by a row trigger.
+      await client.query(`
+        CREATE TABLE stamps (n serial, conversation_id text NOT NULL, at bigint NOT NULL);
+        CREATE FUNCTION log_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO stamps (conversation_id, at) VALUES (NEW.id, NEW.cursors_at); RETURN NEW; END
+        $$;
+        CREATE TRIGGER log_stamps AFTER UPDATE OF cursors_at ON conversations
+          FOR EACH ROW EXECUTE FUNCTION log_stamp();
+      `);
+      const stamps = async () =>
+        (
+          await client.query<{ conversation_id: string }>(
+            "SELECT conversation_id FROM stamps ORDER BY n",
+          )
+        ).rows.map((r) => r.conversation_id);
+      const ack = (p: Party, delivered: number, read = 0) => ({
+        conversationId: group.id,
+        userId: p.user.id,
+        deviceId: p.device.id,
+        delivered,
+        read,
+      });
+
+      // One call: every member advances, some twice; a direct conversation moves beside them.
+      await store.moveCursors([
+        ...people.map((p) => ack(p, 1)),
+        ...people.slice(0, 5).map((p) => ack(p, 1, 1)),
+        {
+          conversationId: direct,
+          userId: rest[0]!.user.id,
+          deviceId: rest[0]!.device.id,
+          delivered: 1,
+        },
+      ]);
+      assert.deepEqual(
+        await stamps(),
+        [group.id],
+        "one write, and none for the direct conversation",
+      );
+      // Repeated acks advance nothing: no write.
+      await store.moveCursors(people.map((p) => ack(p, 1)));
+      assert.equal((await stamps()).length, 1);
+      // Calls made in one tick commit as one batch: one write for all of them.
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      await Promise.all(rest.map((p) => store.moveCursors([ack(p, 1, 1)])));
+      assert.deepEqual(await stamps(), [group.id, group.id]);
+      const { rows } = await client.query<{ id: string; cursors_at: string }>(
+        "SELECT id, cursors_at::text FROM conversations ORDER BY id",
+      );
+      assert.equal(rows.find((r) => r.id === direct)?.cursors_at, "0");
+    } finally {
+      await client.end();
+      await store.close();
+      await schema.drop();
+    }
+  });
+
+  test("upgrades a version-3 database: groups keep their last member change as cursors_at", async () => {
+    const schema = await freshSchema(db);
+    const client = new pg.Client({ connectionString: schema.url });
+    await client.connect();
+    try {
+      await client.query(
+        "CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)",
+      );
+      for (const [i, sql] of migrations.slice(0, 3).entries()) {
+        await client.query(sql);
+        await client.query("INSERT INTO schema_migrations VALUES ($1, 0)", [i + 1]);
+      }
+      await client.query(`
+        INSERT INTO users VALUES ('u1', 'ann', 'A', 'h', 0), ('u2', 'ben', 'B', 'h', 0);
+        INSERT INTO conversations (id, kind, created_at, last_seq, name, member_count)
+          VALUES ('g:1', 'group', 0, 1, 'g', 2), ('d:u1:u2', 'direct', 0, 1, NULL, 2);
+        INSERT INTO members (conversation_id, user_id, delivered_seq, updated_at)
+          VALUES ('g:1', 'u1', 1, 1000), ('g:1', 'u2', 1, 2000),
+                 ('d:u1:u2', 'u1', 1, 3000), ('d:u1:u2', 'u2', 1, 3000);
+      `);
+      const store = await PostgresStore.open({ url: schema.url });
+      try {
+        assert.deepEqual((await store.receiptsSince("u1", 2000)).groups, ["g:1"]);
+        assert.deepEqual(await store.receiptsSince("u1", 2001), {
+          direct: [{ conversationId: "d:u1:u2", userId: "u2", delivered: 1, read: 0 }],
+          groups: [],
+        });
+      } finally {
+        await store.close();
+      }
+      const { rows } = await client.query<{ id: string; cursors_at: string }>(
+        "SELECT id, cursors_at::text FROM conversations ORDER BY id",
+      );
+      assert.deepEqual(
+        rows.map((r) => [r.id, r.cursors_at]),
+        [
+          ["d:u1:u2", "0"],
+          ["g:1", "2000"],
+        ],
+      );
+      const index = await client.query(
+        `SELECT 1 FROM pg_indexes
+         WHERE schemaname = current_schema() AND indexname = 'members_by_conversation_updated'`,
+      );
+      assert.equal(index.rowCount, 0);
+    } finally {
+      await client.end();
+      await schema.drop();
     }
   });
 

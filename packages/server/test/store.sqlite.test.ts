@@ -8,7 +8,16 @@ import { migrations } from "../src/store/store.sqlite.schema.ts";
 import { SqliteStore, type SqliteStoreOptions } from "../src/store/store.sqlite.ts";
 import { StoreUnavailableError } from "../src/store/store.ts";
 import { runStoreContract } from "./store.contract.ts";
-import { type MakeStore, pair, range, send, seqs, sleep } from "./store-contract/fixture.ts";
+import {
+  type MakeStore,
+  type Party,
+  pair,
+  party,
+  range,
+  send,
+  seqs,
+  sleep,
+} from "./store-contract/fixture.ts";
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), "courier-sqlite-"));
@@ -176,6 +185,133 @@ describe("SQLite store specifics", () => {
       // A retry of a lost message is not a duplicate: it was never stored.
       assert.equal((await send(store, conv, bob, "lost1")).duplicate, false);
     }));
+
+  it("stamps a group's cursors_at once per batch, however many of its members advance", () =>
+    withSqlite(async (store, dataDir) => {
+      const people = await Promise.all(range(1, 30).map((i) => party(store, `p${i}`)));
+      const [owner, ...rest] = people as [Party, ...Party[]];
+      const { group } = await store.createGroup({
+        name: "big",
+        creatorId: owner.user.id,
+        creatorDeviceId: owner.device.id,
+        members: rest.map((p) => p.user.id),
+        maxMembers: 100,
+      });
+      const { alice, bob, conv: direct } = await pair(store);
+      await send(store, direct, alice, "hi");
+      // Every write of the column, logged by a trigger through a second connection.
+      const db = new DatabaseSync(join(dataDir, "courier.db"));
+      try {
+        db.exec(`
+          PRAGMA busy_timeout = 5000;
+          CREATE TABLE stamps (conversation_id TEXT NOT NULL, at INTEGER NOT NULL);
+          CREATE TRIGGER log_stamps AFTER UPDATE OF cursors_at ON conversations BEGIN
+            INSERT INTO stamps VALUES (new.id, new.cursors_at);
+          END;
+        `);
+        const stamps = () =>
+          db.prepare("SELECT conversation_id, at FROM stamps ORDER BY rowid").all() as {
+            conversation_id: string;
+            at: number;
+          }[];
+        const cursorsAt = (id: string) =>
+          (
+            db.prepare("SELECT cursors_at FROM conversations WHERE id = ?").get(id) as {
+              cursors_at: number;
+            }
+          ).cursors_at;
+        const ack = (p: Party, delivered: number, read = 0) => ({
+          conversationId: group.id,
+          userId: p.user.id,
+          deviceId: p.device.id,
+          delivered,
+          read,
+        });
+
+        // One call: every member advances, some twice; a direct conversation moves beside them.
+        const before = Date.now();
+        await store.moveCursors([
+          ...people.map((p) => ack(p, 1)),
+          ...people.slice(0, 5).map((p) => ack(p, 1, 1)),
+          { conversationId: direct, userId: bob.user.id, deviceId: bob.device.id, delivered: 1 },
+        ]);
+        const one = stamps();
+        assert.deepEqual(
+          one.map((r) => r.conversation_id),
+          [group.id],
+          "one write, and none for the direct conversation",
+        );
+        assert.ok(one[0]!.at >= before && one[0]!.at <= Date.now());
+        assert.equal(cursorsAt(direct), 0);
+
+        // Repeated acks advance nothing: no write.
+        await store.moveCursors(people.map((p) => ack(p, 1)));
+        assert.equal(stamps().length, 1);
+
+        // Many calls at once share batches: one write per batch, not per call or per move.
+        await sleep(3);
+        const stats = store.batchStats();
+        await Promise.all(rest.map((p) => store.moveCursors([ack(p, 1, 1)])));
+        const batches = store.batchStats().batches - stats.batches;
+        assert.ok(batches < rest.length, `${rest.length} calls took ${batches} batches`);
+        assert.equal(stamps().length, 1 + batches);
+        assert.ok(cursorsAt(group.id) > one[0]!.at);
+      } finally {
+        db.close();
+      }
+    }));
+
+  it("upgrades a version-3 database: groups keep their last member change as cursors_at", async () => {
+    const dataDir = await tempDir();
+    try {
+      const db = new DatabaseSync(join(dataDir, "courier.db"));
+      db.exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+      );
+      for (const m of migrations.filter((x) => x.version <= 3)) {
+        db.exec(m.sql);
+        db.prepare("INSERT INTO schema_migrations VALUES (?, 0)").run(m.version);
+      }
+      db.exec(`
+        INSERT INTO users VALUES ('u1', 'ann', 'A', 'h', 0), ('u2', 'ben', 'B', 'h', 0);
+        INSERT INTO conversations (id, kind, created_at, last_seq, name, member_count)
+          VALUES ('g:1', 'group', 0, 1, 'g', 2), ('d:u1:u2', 'direct', 0, 1, NULL, 2);
+        INSERT INTO members (conversation_id, user_id, delivered_seq, updated_at)
+          VALUES ('g:1', 'u1', 1, 1000), ('g:1', 'u2', 1, 2000),
+                 ('d:u1:u2', 'u1', 1, 3000), ('d:u1:u2', 'u2', 1, 3000);
+      `);
+      db.close();
+      const store = await SqliteStore.open({ dataDir });
+      try {
+        assert.deepEqual((await store.receiptsSince("u1", 2000)).groups, ["g:1"]);
+        assert.deepEqual(await store.receiptsSince("u1", 2001), {
+          direct: [{ conversationId: "d:u1:u2", userId: "u2", delivered: 1, read: 0 }],
+          groups: [],
+        });
+      } finally {
+        await store.close();
+      }
+      const after = new DatabaseSync(join(dataDir, "courier.db"), { readOnly: true });
+      try {
+        const cursorsAt = after
+          .prepare("SELECT id, cursors_at FROM conversations ORDER BY id")
+          .all()
+          .map((r) => [r.id, r.cursors_at]);
+        assert.deepEqual(cursorsAt, [
+          ["d:u1:u2", 0],
+          ["g:1", 2000],
+        ]);
+        const index = after
+          .prepare("SELECT 1 FROM sqlite_master WHERE name = 'members_by_conversation_updated'")
+          .get();
+        assert.equal(index, undefined);
+      } finally {
+        after.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 
   it("fails to open, without hanging, when the database cannot be created", async () => {
     const dataDir = await tempDir();

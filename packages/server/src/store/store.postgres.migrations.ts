@@ -122,6 +122,20 @@ export const migrations: readonly string[] = [
   `
   CREATE INDEX members_by_conversation_updated ON members (conversation_id, updated_at);
   `,
+  // 4: conversations.cursors_at replaces members_by_conversation_updated, SQLite's migration 4:
+  // when a member cursor of the group last advanced, set once per group per cursor batch and read
+  // by receiptsSince through the conversations primary key. The index made every cursor move
+  // (each one updates members.updated_at) a non-HOT update that wrote an entry in every members
+  // index. Upgraded databases start from the newest member row change of each group (a join
+  // counts too: a superset, which receiptsSince allows); direct conversations keep 0.
+  `
+  ALTER TABLE conversations ADD COLUMN cursors_at bigint NOT NULL DEFAULT 0;
+  UPDATE conversations c SET cursors_at = m.at
+  FROM (SELECT conversation_id, max(updated_at) AS at FROM members
+        WHERE conversation_id >= 'g:' AND conversation_id < 'g;' GROUP BY conversation_id) m
+  WHERE c.id = m.conversation_id AND c.kind = 'group';
+  DROP INDEX members_by_conversation_updated;
+  `,
 ];
 
 /** Any fixed 64-bit number, shared by every node: the advisory lock that serialises migrations. */

@@ -445,9 +445,9 @@ export class PostgresStore implements Store {
 
   /**
    * As the SQLite store (see `store.sqlite.cursors.ts:receiptsSince`): the direct part joins only
-   * the user's `d:` rows; a group is one EXISTS seek in members_by_conversation_updated
-   * (migration 3), never a read of its member rows. One round trip: group rows come back with a
-   * NULL user_id.
+   * the user's `d:` rows; a group is one seek of its `cursors_at` (migration 4) in the
+   * conversations primary key, never a read of its member rows. One round trip: group rows come
+   * back with a NULL user_id.
    */
   async receiptsSince(userId: string, since: number): Promise<MissedReceipts> {
     const rows = await this.#query<MemberCursorRow | { conversation_id: string; user_id: null }>(
@@ -460,13 +460,9 @@ export class PostgresStore implements Store {
        UNION ALL
        SELECT me.conversation_id, NULL, NULL, NULL
        FROM members me
+       JOIN conversations c ON c.id = me.conversation_id
        WHERE me.user_id = $1 AND me.conversation_id >= 'g:' AND me.conversation_id < 'g;'
-         AND me.left_seq IS NULL
-         AND EXISTS (
-           SELECT 1 FROM members o
-           WHERE o.conversation_id = me.conversation_id AND o.updated_at >= $2
-             AND o.user_id <> me.user_id AND o.left_seq IS NULL
-         )
+         AND me.left_seq IS NULL AND c.cursors_at >= $2
        ORDER BY 1, 2`,
       [userId, since],
     );

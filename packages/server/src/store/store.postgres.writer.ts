@@ -372,7 +372,14 @@ class MessageColumns {
  *
  * The member cursors are read under row lock and advanced in memory in call order (a member
  * cursor is the max over the member's device cursors, which only grow, so it is
- * max(member cursor, move)); then device and member cursors are written in one statement.
+ * max(member cursor, move)); then device and member cursors are written in one statement, which
+ * also sets `conversations.cursors_at` (receiptsSince) to the batch's time once for each group
+ * in which a member cursor advanced.
+ *
+ * Locks follow the order of appends and group changes, conversation row before member rows, or
+ * a batch here and one there could each wait for the other: so the batch's groups are locked
+ * first (sorted), whether or not their cursors end up advancing. That serialises the cursor
+ * batches of one group across nodes, as its appends already are.
  */
 async function moveAll(
   client: PoolClient,
@@ -392,6 +399,15 @@ async function moveAll(
   const keys = [...memberKeys.values()].sort(
     (a, b) => cmp(a.conversationId, b.conversationId) || cmp(a.userId, b.userId),
   );
+  const groupIds = [...new Set(keys.map((k) => k.conversationId))].filter((id) =>
+    id.startsWith("g:"),
+  );
+  if (groupIds.length > 0) {
+    await client.query(
+      "SELECT 1 FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE",
+      [groupIds],
+    );
+  }
   const { rows } = await client.query<{
     conversation_id: string;
     user_id: string;
@@ -470,6 +486,7 @@ async function moveAll(
     (a, b) => cmp(a.deviceId, b.deviceId) || cmp(a.conversationId, b.conversationId),
   );
   const m = [...changedMembers.values()];
+  const stamped = [...new Set(m.map((x) => x.conversationId))].filter((id) => id.startsWith("g:"));
   await client.query(
     `WITH d AS (
        INSERT INTO device_cursors (device_id, conversation_id, delivered_seq, read_seq)
@@ -479,6 +496,10 @@ async function moveAll(
          read_seq = greatest(device_cursors.read_seq, excluded.read_seq)
        WHERE excluded.delivered_seq > device_cursors.delivered_seq
           OR excluded.read_seq > device_cursors.read_seq
+     ), c AS (
+       -- Never back: another node's clock may be ahead of ours.
+       UPDATE conversations SET cursors_at = $5::bigint
+       WHERE id = ANY($10::text[]) AND cursors_at < $5::bigint
      )
      UPDATE members m SET delivered_seq = x.delivered, read_seq = x.read, updated_at = $5::bigint
      FROM unnest($6::text[], $7::text[], $8::bigint[], $9::bigint[])
@@ -494,6 +515,7 @@ async function moveAll(
       m.map((x) => x.userId),
       m.map((x) => x.delivered),
       m.map((x) => x.read),
+      stamped,
     ],
   );
   if (events.size === 0) return;

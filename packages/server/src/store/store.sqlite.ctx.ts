@@ -18,6 +18,7 @@ export class WriteCtx {
   now = 0;
   readonly #lastSeq = new Map<string, number>();
   readonly #dirty = new Map<string, { seq: number; ts: number }>();
+  readonly #cursorsMoved = new Set<string>();
 
   constructor(conn: Conn) {
     this.conn = conn;
@@ -52,6 +53,28 @@ export class WriteCtx {
     this.#dirty.clear();
   }
 
+  /**
+   * Records that member cursors of these groups advanced; their `conversations.cursors_at` is
+   * set at the next `flushCursors`, so once per group per batch however many moves it holds.
+   */
+  cursorsMoved(conversationIds: Iterable<string>): void {
+    for (const id of conversationIds) this.#cursorsMoved.add(id);
+  }
+
+  /**
+   * Stamps the groups of `cursorsMoved` with the batch's time. Only receiptsSince reads the
+   * column, so this runs before it (when reads share this connection) and before COMMIT. Never
+   * moves the stamp back (a clock step backwards).
+   */
+  flushCursors(): void {
+    if (this.#cursorsMoved.size === 0) return;
+    const update = this.conn.q(
+      "UPDATE conversations SET cursors_at = ?1 WHERE id = ?2 AND cursors_at < ?1",
+    );
+    for (const id of this.#cursorsMoved) update.run(this.now, id);
+    this.#cursorsMoved.clear();
+  }
+
   #sentCids: boolean | undefined;
 
   /**
@@ -78,5 +101,6 @@ export class WriteCtx {
   forget(): void {
     this.#lastSeq.clear();
     this.#dirty.clear();
+    this.#cursorsMoved.clear();
   }
 }

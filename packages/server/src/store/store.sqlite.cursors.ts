@@ -16,6 +16,11 @@ import type { CursorMove, MemberCursor, MissedReceipts, PendingConversation } fr
  * messages that do not exist yet as delivered (which relay mode would then prune unseen).
  * A move for a conversation the user is not a member of is ignored; one who left may move up to
  * the seq of their leaving (so that their device stops being sent their removal).
+ *
+ * Each group in which a member cursor advanced gets its `conversations.cursors_at` set to the
+ * batch's time (for receiptsSince), once per batch: the writer stamps them before COMMIT. They
+ * are handed over only once every move went through, so a request that fails (and is rolled
+ * back to its savepoint) stamps nothing.
  */
 export function moveCursors(w: WriteCtx, moves: CursorMove[]): MemberCursor[] {
   // The common case, a member's first device moving past the member cursor, is two statements:
@@ -43,6 +48,7 @@ export function moveCursors(w: WriteCtx, moves: CursorMove[]): MemberCursor[] {
     "SELECT left_seq FROM members WHERE conversation_id = ? AND user_id = ?",
   );
   const advanced = new Map<string, MemberCursor>();
+  const groups = new Set<string>();
   for (const move of moves) {
     const conversationLast = w.lastSeq(move.conversationId);
     if (conversationLast === undefined) continue;
@@ -79,7 +85,9 @@ export function moveCursors(w: WriteCtx, moves: CursorMove[]): MemberCursor[] {
     };
     recordCursorEvent(w, cursor);
     advanced.set(`${move.conversationId}\n${move.userId}`, cursor);
+    if (move.conversationId.startsWith("g:")) groups.add(move.conversationId);
   }
+  w.cursorsMoved(groups);
   return [...advanced.values()];
 }
 
@@ -110,9 +118,10 @@ export function pendingFor(c: Conn, userId: string, deviceId: string): PendingCo
  *
  * Direct: the other member's row of each direct conversation; `me` is bounded to the `d:` id
  * range (a seek in members_by_user, whose entries carry the conversation id), so the join never
- * reaches a group's member rows. Groups: per group of the user, one EXISTS that seeks
- * members_by_conversation_updated (migration 3) to the rows changed since `since` and stops at
- * the first other current member: O(log n) per group, not O(group size).
+ * reaches a group's member rows. Groups: the user's current groups whose `cursors_at` (migration
+ * 4, stamped by moveCursors) is at or after `since`: per group one seek in the conversations
+ * primary key, whatever the group's size. That lists a group where only the user's own cursor
+ * moved too; the caller tells the cases apart (see `Store.receiptsSince`).
  */
 export function receiptsSince(c: Conn, userId: string, since: number): MissedReceipts {
   return c.snapshot(() => {
@@ -136,13 +145,9 @@ export function receiptsSince(c: Conn, userId: string, since: number): MissedRec
       .q(
         `SELECT me.conversation_id
          FROM members me
+         JOIN conversations c ON c.id = me.conversation_id
          WHERE me.user_id = ? AND me.conversation_id >= 'g:' AND me.conversation_id < 'g;'
-           AND me.left_seq IS NULL
-           AND EXISTS (
-             SELECT 1 FROM members o
-             WHERE o.conversation_id = me.conversation_id AND o.updated_at >= ?
-               AND o.user_id <> me.user_id AND o.left_seq IS NULL
-           )
+           AND me.left_seq IS NULL AND c.cursors_at >= ?
          ORDER BY me.conversation_id`,
       )
       .all(userId, since) as { conversation_id: string }[];

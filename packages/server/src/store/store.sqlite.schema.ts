@@ -146,6 +146,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX members_by_conversation_updated ON members(conversation_id, updated_at);
     `,
   },
+  {
+    version: 4,
+    note: "conversations.cursors_at replaces members_by_conversation_updated: one write per group per cursor batch",
+    sql: `
+      -- When a member cursor of the group last advanced: moveCursors sets it to the batch's time
+      -- once per group per batch, and receiptsSince reads it through the conversations primary
+      -- key. The index of migration 3 answered the same question, but every cursor move updates
+      -- members.updated_at and so moved an index entry: a 20,000-member group acking one
+      -- message moved 19,000 of them. Direct conversations keep 0 (receiptsSince reads their
+      -- member rows).
+      ALTER TABLE conversations ADD COLUMN cursors_at INTEGER NOT NULL DEFAULT 0;
+      -- Upgraded databases: the newest member row change of each group, found with the index
+      -- before it goes (a join counts too: a superset, which receiptsSince allows).
+      UPDATE conversations SET cursors_at = coalesce(
+        (SELECT max(updated_at) FROM members WHERE conversation_id = conversations.id), 0)
+      WHERE kind = 'group';
+      DROP INDEX members_by_conversation_updated;
+    `,
+  },
 ];
 
 /**

@@ -72,6 +72,8 @@ function runBatch(reqs: Request[]): { results: Result[]; failed: boolean } {
     for (const req of reqs) {
       // Appends defer the conversations summary row; anything else may read it, so write it now.
       if (ctx.dirty && req.op !== "appendMessage") ctx.flush();
+      // Moves stamp their groups' cursors_at once per batch; receiptsSince is its one reader.
+      if (req.op === "receiptsSince") ctx.flushCursors();
       const savepoint = !singleStatementOps.has(req.op) && Object.hasOwn(writeOps, req.op);
       if (savepoint) conn.q("SAVEPOINT req").run();
       try {
@@ -90,6 +92,7 @@ function runBatch(reqs: Request[]): { results: Result[]; failed: boolean } {
       }
     }
     ctx.flush();
+    ctx.flushCursors();
     if (crashBeforeCommit) throw new Error("injected crash before commit");
     conn.q("COMMIT").run();
     return { results, failed: false };

@@ -76,8 +76,10 @@ export interface Store extends GroupStore {
   /**
    * What changed at or after `since` in the user's current conversations, for catch-up on
    * connect: the other member's cursors in direct conversations, and only the ids of the groups
-   * in which another current member's row changed (cursor moved, or joined); never those rows,
-   * so a group costs one index seek, whatever its size.
+   * in which some member's cursor advanced; never those rows, so a group costs one index seek,
+   * whatever its size. A group where only the user's own cursor moved is listed too (the store
+   * keeps one time per group, not per member): the caller sends the group's current aggregate,
+   * which is then merely unchanged.
    */
   receiptsSince(userId: string, since: number): Promise<MissedReceipts>;
 
@@ -169,7 +171,7 @@ export interface MemberCursor {
 export interface MissedReceipts {
   /** Direct conversations: the other member's cursors, by conversation id. */
   direct: MemberCursor[];
-  /** Ids of the user's current groups (ascending) in which another current member's row changed. */
+  /** Ids of the user's current groups (ascending) in which a member cursor advanced. */
   groups: string[];
 }
 

@@ -7,6 +7,7 @@ import {
   type Party,
   pair,
   party,
+  range,
   send,
   sleep,
   withStore,
@@ -194,7 +195,7 @@ export function cursorsContract(make: MakeStore): void {
         assert.deepEqual(await store.receiptsSince(alice.user.id, Date.now() + 60_000), none);
       }));
 
-    it("names the groups where another current member moved since a time, not their rows", () =>
+    it("names the groups where a member moved since a time, not their rows", () =>
       withStore(make, async ({ store }) => {
         const [ann, ben, cat, dan, eve] = await Promise.all(
           ["ann", "ben", "cat", "dan", "eve"].map((n) => party(store, n)),
@@ -226,10 +227,12 @@ export function cursorsContract(make: MakeStore): void {
         const g2 = await group([ben!]);
         const g3 = await group([cat!, dan!]);
         const g4 = await group([eve!]);
+        const g5 = await group([dan!]);
         const direct = directConversationId(ann!.user.id, ben!.user.id);
         await store.ensureDirectConversation(direct, ann!.user.id, ben!.user.id);
         await send(store, direct, ann!, "hi");
         await move(g2, ben!, 1); // before `since` only
+        await move(g5, dan!, 1); // before `since` only, and nothing after
         await leave(g3, cat!);
         await sleep(3);
         const since = Date.now();
@@ -238,29 +241,91 @@ export function cursorsContract(make: MakeStore): void {
           assert.deepEqual(await store.receiptsSince(p!.user.id, since), none, p!.user.username);
         }
 
-        await move(g1, ben!, 1); // another member moved: ann's and cat's, not ben's own
+        await move(g1, ben!, 1); // another member moved: ann's and cat's (and ben's, see below)
         await move(g2, ann!, 1, 1); // ann moved herself; ben only before `since`
         await move(g3, dan!, 1); // ann's; not cat's, who left
-        await move(g4, eve!, 1); // eve moved, then left: she no longer counts
+        await move(g4, eve!, 1); // eve moved, then left
         await leave(g4, eve!);
         await move(direct, ben!, 1);
 
+        // The store keeps one time per group (conversations.cursors_at), not one per member, so
+        // a group is listed for every current member once any member's cursor moved: ben gets
+        // g1 for his own move, ann gets g2 for hers, dan gets g3 for his, and ann still gets g4
+        // although eve left after moving. That is a superset of "another member moved", which
+        // the caller allows: it sends a group_receipt only to recent senders, with the group's
+        // current aggregate, which is merely unchanged when only the user moved.
         assert.deepEqual(await store.receiptsSince(ann!.user.id, since), {
           // Only the direct conversation's other member: no group member rows.
           direct: [{ conversationId: direct, userId: ben!.user.id, delivered: 1, read: 0 }],
-          groups: [g1, g3].sort(),
+          groups: [g1, g2, g3, g4].sort(),
         });
         assert.deepEqual(await store.receiptsSince(ben!.user.id, since), {
           direct: [],
-          groups: [g2],
+          groups: [g1, g2].sort(),
         });
         assert.deepEqual(await store.receiptsSince(cat!.user.id, since), {
           direct: [],
           groups: [g1],
         });
-        assert.deepEqual(await store.receiptsSince(dan!.user.id, since), none);
+        assert.deepEqual(await store.receiptsSince(dan!.user.id, since), {
+          direct: [],
+          groups: [g3],
+        });
         assert.deepEqual(await store.receiptsSince(eve!.user.id, since), none);
         assert.deepEqual(await store.receiptsSince(ann!.user.id, Date.now() + 60_000), none);
+      }));
+
+    it("names a group once a batch advanced many of its members, and not for repeated acks", () =>
+      withStore(make, async ({ store }) => {
+        const people = await Promise.all(range(1, 40).map((i) => party(store, `p${i}`)));
+        const [owner, ...rest] = people as [Party, ...Party[]];
+        const group = async () =>
+          (
+            await store.createGroup({
+              name: "big",
+              creatorId: owner.user.id,
+              creatorDeviceId: owner.device.id,
+              members: rest.map((p) => p.user.id),
+              maxMembers: 100,
+            })
+          ).group.id;
+        const big = await group();
+        const acked = await group();
+        const ack = (conversationId: string, p: Party, delivered: number, read = 0) => ({
+          conversationId,
+          userId: p.user.id,
+          deviceId: p.device.id,
+          delivered,
+          read,
+        });
+        // Everyone acked `acked`'s seq 1 before `since`: acking it again moves nothing.
+        await store.moveCursors(people.map((p) => ack(acked, p, 1)));
+        await sleep(3);
+        const since = Date.now();
+        await sleep(3);
+        const listed = async (at: number) => {
+          const lists = await Promise.all(people.map((p) => store.receiptsSince(p.user.id, at)));
+          return new Set(lists.map((l) => JSON.stringify(l.groups)));
+        };
+        assert.deepEqual(await listed(since), new Set(["[]"]));
+
+        // One call with every member's move (some twice), plus the repeated acks of `acked`.
+        const moved = await store.moveCursors([
+          ...people.map((p) => ack(big, p, 1)),
+          ...people.slice(0, 10).map((p) => ack(big, p, 1, 1)),
+          ...people.map((p) => ack(acked, p, 1)),
+        ]);
+        assert.equal(moved.length, people.length, "every member of `big` advanced, once");
+        assert.deepEqual(await listed(since), new Set([JSON.stringify([big])]));
+
+        // The same through many concurrent calls, which the store commits in few batches.
+        await sleep(3);
+        const later = Date.now();
+        await sleep(3);
+        assert.deepEqual(await listed(later), new Set(["[]"]));
+        await Promise.all(people.map((p) => store.moveCursors([ack(big, p, 1, 1)])));
+        assert.deepEqual(await listed(later), new Set([JSON.stringify([big])]));
+        assert.deepEqual(await listed(Date.now() + 60_000), new Set(["[]"]));
       }));
   });
 }
