@@ -39,32 +39,13 @@ function assertEveryMemberOnce(r: Record<string, unknown>, path: string): void {
   assert.ok(last.p50 > 0 && last.max >= last.p50);
 }
 
+/** 20 members, 2 warm-up and 3 measured sends, 50 ms apart. */
+const twentyMembers = ["--members", "20", "--sends", "3", "--warmup-sends", "2", "--gap", "50"];
+
 test("group bench, small path: 20 members get each of 5 messages exactly once", async () => {
-  const r = await runGroup([
-    "--members",
-    "20",
-    "--sends",
-    "3",
-    "--warmup-sends",
-    "2",
-    "--gap",
-    "50",
-  ]);
-  assertEveryMemberOnce(r, "small");
+  assertEveryMemberOnce(await runGroup(twentyMembers), "small");
 });
 
 test("group bench, large path (threshold 8): 20 members get each of 5 messages once, through the group's event", async () => {
-  const r = await runGroup([
-    "--members",
-    "20",
-    "--sends",
-    "3",
-    "--warmup-sends",
-    "2",
-    "--gap",
-    "50",
-    "--large-threshold",
-    "8",
-  ]);
-  assertEveryMemberOnce(r, "large");
+  assertEveryMemberOnce(await runGroup([...twentyMembers, "--large-threshold", "8"]), "large");
 });

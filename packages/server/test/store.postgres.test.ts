@@ -6,7 +6,11 @@ import { migrations } from "../src/store/store.postgres.migrations.ts";
 import { PostgresStore } from "../src/store/store.postgres.ts";
 import { StoreUnavailableError } from "../src/store/store.ts";
 import { runStoreContract } from "./store.contract.ts";
-import { type Party, party, range } from "./store-contract/fixture.ts";
+import {
+  assertUpgradedReceipts,
+  groupOfThirty,
+  version3Rows,
+} from "./store-contract/cursors-at.ts";
 import { freshDatabase, freshSchema, postgresSkip, type TestDatabase } from "./support/postgres.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 
@@ -179,15 +183,7 @@ describe("PostgresStore: cluster behaviour", { skip }, () => {
     const client = new pg.Client({ connectionString: schema.url });
     await client.connect();
     try {
-      const people = await Promise.all(range(1, 30).map((i) => party(store, `p${i}`)));
-      const [owner, ...rest] = people as [Party, ...Party[]];
-      const { group } = await store.createGroup({
-        name: "big",
-        creatorId: owner.user.id,
-        creatorDeviceId: owner.device.id,
-        members: rest.map((p) => p.user.id),
-        maxMembers: 100,
-      });
+      const { people, owner, rest, group, ack } = await groupOfThirty(store);
       const direct = directConversationId(owner.user.id, rest[0]!.user.id);
       await store.ensureDirectConversation(direct, owner.user.id, rest[0]!.user.id);
       await store.appendMessage({
@@ -212,13 +208,6 @@ describe("PostgresStore: cluster behaviour", { skip }, () => {
             "SELECT conversation_id FROM stamps ORDER BY n",
           )
         ).rows.map((r) => r.conversation_id);
-      const ack = (p: Party, delivered: number, read = 0) => ({
-        conversationId: group.id,
-        userId: p.user.id,
-        deviceId: p.device.id,
-        delivered,
-        read,
-      });
 
       // One call: every member advances, some twice; a direct conversation moves beside them.
       await store.moveCursors([
@@ -266,21 +255,10 @@ describe("PostgresStore: cluster behaviour", { skip }, () => {
         await client.query(sql);
         await client.query("INSERT INTO schema_migrations VALUES ($1, 0)", [i + 1]);
       }
-      await client.query(`
-        INSERT INTO users VALUES ('u1', 'ann', 'A', 'h', 0), ('u2', 'ben', 'B', 'h', 0);
-        INSERT INTO conversations (id, kind, created_at, last_seq, name, member_count)
-          VALUES ('g:1', 'group', 0, 1, 'g', 2), ('d:u1:u2', 'direct', 0, 1, NULL, 2);
-        INSERT INTO members (conversation_id, user_id, delivered_seq, updated_at)
-          VALUES ('g:1', 'u1', 1, 1000), ('g:1', 'u2', 1, 2000),
-                 ('d:u1:u2', 'u1', 1, 3000), ('d:u1:u2', 'u2', 1, 3000);
-      `);
+      await client.query(version3Rows);
       const store = await PostgresStore.open({ url: schema.url });
       try {
-        assert.deepEqual((await store.receiptsSince("u1", 2000)).groups, ["g:1"]);
-        assert.deepEqual(await store.receiptsSince("u1", 2001), {
-          direct: [{ conversationId: "d:u1:u2", userId: "u2", delivered: 1, read: 0 }],
-          groups: [],
-        });
+        await assertUpgradedReceipts(store);
       } finally {
         await store.close();
       }

@@ -9,15 +9,11 @@ import { SqliteStore, type SqliteStoreOptions } from "../src/store/store.sqlite.
 import { StoreUnavailableError } from "../src/store/store.ts";
 import { runStoreContract } from "./store.contract.ts";
 import {
-  type MakeStore,
-  type Party,
-  pair,
-  party,
-  range,
-  send,
-  seqs,
-  sleep,
-} from "./store-contract/fixture.ts";
+  assertUpgradedReceipts,
+  groupOfThirty,
+  version3Rows,
+} from "./store-contract/cursors-at.ts";
+import { type MakeStore, pair, range, send, seqs, sleep } from "./store-contract/fixture.ts";
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), "courier-sqlite-"));
@@ -188,15 +184,7 @@ describe("SQLite store specifics", () => {
 
   it("stamps a group's cursors_at once per batch, however many of its members advance", () =>
     withSqlite(async (store, dataDir) => {
-      const people = await Promise.all(range(1, 30).map((i) => party(store, `p${i}`)));
-      const [owner, ...rest] = people as [Party, ...Party[]];
-      const { group } = await store.createGroup({
-        name: "big",
-        creatorId: owner.user.id,
-        creatorDeviceId: owner.device.id,
-        members: rest.map((p) => p.user.id),
-        maxMembers: 100,
-      });
+      const { people, rest, group, ack } = await groupOfThirty(store);
       const { alice, bob, conv: direct } = await pair(store);
       await send(store, direct, alice, "hi");
       // Every write of the column, logged by a trigger through a second connection.
@@ -220,13 +208,6 @@ describe("SQLite store specifics", () => {
               cursors_at: number;
             }
           ).cursors_at;
-        const ack = (p: Party, delivered: number, read = 0) => ({
-          conversationId: group.id,
-          userId: p.user.id,
-          deviceId: p.device.id,
-          delivered,
-          read,
-        });
 
         // One call: every member advances, some twice; a direct conversation moves beside them.
         const before = Date.now();
@@ -272,22 +253,11 @@ describe("SQLite store specifics", () => {
         db.exec(m.sql);
         db.prepare("INSERT INTO schema_migrations VALUES (?, 0)").run(m.version);
       }
-      db.exec(`
-        INSERT INTO users VALUES ('u1', 'ann', 'A', 'h', 0), ('u2', 'ben', 'B', 'h', 0);
-        INSERT INTO conversations (id, kind, created_at, last_seq, name, member_count)
-          VALUES ('g:1', 'group', 0, 1, 'g', 2), ('d:u1:u2', 'direct', 0, 1, NULL, 2);
-        INSERT INTO members (conversation_id, user_id, delivered_seq, updated_at)
-          VALUES ('g:1', 'u1', 1, 1000), ('g:1', 'u2', 1, 2000),
-                 ('d:u1:u2', 'u1', 1, 3000), ('d:u1:u2', 'u2', 1, 3000);
-      `);
+      db.exec(version3Rows);
       db.close();
       const store = await SqliteStore.open({ dataDir });
       try {
-        assert.deepEqual((await store.receiptsSince("u1", 2000)).groups, ["g:1"]);
-        assert.deepEqual(await store.receiptsSince("u1", 2001), {
-          direct: [{ conversationId: "d:u1:u2", userId: "u2", delivered: 1, read: 0 }],
-          groups: [],
-        });
+        await assertUpgradedReceipts(store);
       } finally {
         await store.close();
       }
