@@ -93,7 +93,8 @@ export async function createCourier(
     ...(options.onStored ? { onStored: options.onStored } : {}),
   };
   const groupReceipts = new GroupReceipts(ctx, store);
-  const gateway = new Gateway(ctx, new Delivery(ctx, groupReceipts));
+  const delivery = new Delivery(ctx, groupReceipts);
+  const gateway = new Gateway(ctx, delivery);
   const app = createHttpApp({
     config,
     store,
@@ -121,6 +122,7 @@ export async function createCourier(
     close() {
       closing ??= (async () => {
         gateway.close();
+        await delivery.close();
         groupReceipts.close();
         unsubscribeCluster();
         offReconnect();

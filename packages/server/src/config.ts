@@ -35,6 +35,8 @@ export interface Config {
   groupReceiptIntervalMs: number;
   /** How long a direct conversation's `sent` may wait for its delivered receipt (one write for both). */
   sentLingerMs: number;
+  /** How long acked cursor moves gather before one store write (receipts do not wait for it). */
+  cursorFlushMs: number;
   logLevel: string;
   push: PushConfig;
 }
@@ -92,6 +94,7 @@ export function configFromEnv(env: Env = process.env): Config {
     maxGroupSize: intFrom(env, "COURIER_MAX_GROUP_SIZE", 100_000),
     groupReceiptIntervalMs: intFrom(env, "COURIER_GROUP_RECEIPT_MS", 200),
     sentLingerMs: intFrom(env, "COURIER_SENT_LINGER_MS", 4),
+    cursorFlushMs: intFrom(env, "COURIER_CURSOR_FLUSH_MS", 10),
     logLevel: env.COURIER_LOG_LEVEL ?? "info",
     push: {
       vapidPublicKey: env.COURIER_VAPID_PUBLIC_KEY || undefined,

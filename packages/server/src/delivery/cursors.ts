@@ -5,10 +5,10 @@ import type { GroupReceipts } from "./group-receipts.ts";
 import { isDirect } from "./membership.ts";
 
 /**
- * Steps 4–5: device acks and reads are cursor moves. Moves that arrive in the same tick are
- * coalesced (the highest seq per device and conversation wins) and written as one batch; only
- * member cursors that actually advanced become `receipt` frames, sent to every member's devices
- * (the mover's own device excepted). A thousand acks in a tick are one store call, not a thousand.
+ * Steps 4–5: device acks and reads are cursor moves. Moves are coalesced (the highest seq per
+ * device and conversation wins) over COURIER_CURSOR_FLUSH_MS (10 ms) and written as one batch;
+ * only member cursors that actually advanced become `receipt` frames, sent to every member's
+ * devices (the mover's own device excepted). A thousand acks are one store call, not a thousand.
  * In direct conversations the receipt goes out before the batch is committed (see #announceEarly).
  * In groups, a member's own devices still get their `receipt` (read state syncs across devices),
  * and the others hear of it through the aggregated, throttled `group_receipt` (group-receipts.ts).
@@ -20,8 +20,12 @@ const movesPerStoreCall = 1_000;
 
 export class CursorBatcher {
   readonly #ctx: DeliveryContext;
+  /** This tick's moves, for the early receipts of direct conversations. */
+  #tick: CursorMove[] = [];
+  #tickScheduled = false;
+  /** Moves not stored yet, coalesced per device and conversation. */
   #pending = new Map<string, CursorMove>();
-  #scheduled = false;
+  #storeTimer: NodeJS.Timeout | undefined;
   /** Relay mode: conversations to prune after the current batch. */
   readonly #toPrune = new Set<string>();
   #pruning = false;
@@ -36,6 +40,7 @@ export class CursorBatcher {
   }
 
   move(move: CursorMove): void {
+    this.#tick.push(move);
     const key = `${move.deviceId}\u0000${move.conversationId}`;
     const existing = this.#pending.get(key);
     if (existing) {
@@ -45,31 +50,50 @@ export class CursorBatcher {
     } else {
       this.#pending.set(key, { ...move });
     }
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => this.#flush());
+    if (!this.#tickScheduled) {
+      this.#tickScheduled = true;
+      setImmediate(() => this.#flushTick());
     }
   }
 
-  #flush(): void {
-    this.#scheduled = false;
-    const moves = [...this.#pending.values()];
-    this.#pending = new Map();
-    const movers = new Map(moves.map((m) => [`${m.userId}\u0000${m.conversationId}`, m.deviceId]));
+  /** Shutdown: stores the moves still waiting for the store timer. */
+  async close(): Promise<void> {
+    clearTimeout(this.#storeTimer);
+    await this.#flushStore();
+  }
+
+  #flushTick(): void {
+    this.#tickScheduled = false;
+    const moves = this.#tick;
+    this.#tick = [];
     // An ack means the device has stored the messages, so its receipt is true before the cursor
     // is written: announce it now and keep the fsync of the cursor batch out of the round trip.
-    this.#announceEarly(moves, movers).catch((err: unknown) =>
+    this.#announceEarly(moves, moversOf(moves)).catch((err: unknown) =>
       this.#ctx.log.warn({ err }, "early receipts failed"),
     );
-    // In chunks: the store can then let a message append in between the chunks of a flood of
-    // acks (a large group acking one message) instead of behind all of it.
-    for (let i = 0; i < moves.length; i += movesPerStoreCall) {
-      this.#store(moves.slice(i, i + movesPerStoreCall), movers);
-    }
+    // The store write waits up to COURIER_CURSOR_FLUSH_MS: acks that trickle in over many ticks
+    // (a large group's members, each acking when the message reaches it) then make one store
+    // call and one commit instead of one per tick. Nobody waits for it: direct receipts went
+    // out above, group receipts are summed up every 200 ms anyway.
+    this.#storeTimer ??= setTimeout(() => void this.#flushStore(), this.#ctx.config.cursorFlushMs);
   }
 
-  #store(moves: CursorMove[], movers: Map<string, string>): void {
-    this.#ctx.store.moveCursors(moves).then(
+  async #flushStore(): Promise<void> {
+    this.#storeTimer = undefined;
+    const moves = [...this.#pending.values()];
+    this.#pending = new Map();
+    const movers = moversOf(moves);
+    // In chunks: the store can then let a message append in between the chunks of a flood of
+    // acks (a large group acking one message) instead of behind all of it.
+    const stored: Promise<void>[] = [];
+    for (let i = 0; i < moves.length; i += movesPerStoreCall) {
+      stored.push(this.#store(moves.slice(i, i + movesPerStoreCall), movers));
+    }
+    await Promise.all(stored);
+  }
+
+  #store(moves: CursorMove[], movers: Map<string, string>): Promise<void> {
+    return this.#ctx.store.moveCursors(moves).then(
       async (advanced) => {
         // The store's view also holds other devices' and nodes' moves, and clamps to the log.
         await this.#announce(
@@ -171,4 +195,9 @@ export class CursorBatcher {
       this.#pruning = false;
     }
   }
+}
+
+/** Per (user, conversation): the device that moved, whose own `receipt` it does not need. */
+function moversOf(moves: CursorMove[]): Map<string, string> {
+  return new Map(moves.map((m) => [`${m.userId}\u0000${m.conversationId}`, m.deviceId]));
 }

@@ -19,6 +19,11 @@ export class Delivery {
     this.#cursors = new CursorBatcher(ctx, groupReceipts);
   }
 
+  /** Shutdown: stores the cursor moves still waiting (see CursorBatcher). */
+  close(): Promise<void> {
+    return this.#cursors.close();
+  }
+
   handle(conn: Connection, frame: ClientFrame): void {
     const ctx = this.#ctx;
     const done = (() => {
