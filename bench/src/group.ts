@@ -149,6 +149,8 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
       last: 0,
     }));
     const results = new Array<GroupWorkerResult | undefined>(procs).fill(undefined);
+    /** Wakes the send loop once every worker has reported the message it waits for. */
+    let everyoneHasIt: ((k: number) => void) | undefined;
     pool.onMessage((i, m) => {
       if (m.type === "group_done") {
         const d = done[m.k];
@@ -156,6 +158,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
         d.workers++;
         d.first = Math.min(d.first, m.first);
         d.last = Math.max(d.last, m.last);
+        if (d.workers === procs) everyoneHasIt?.(m.k);
       } else if (m.type === "group_result") results[i] = m.result;
     });
     const shares = split(members.slice(0, online), procs);
@@ -238,14 +241,20 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
         { type: "text", text: `${groupTextPrefix}${k} ${pad}` },
       );
       if (measured && m) acks.set(m.cid, t0);
-      const deadline = Date.now() + perSendTimeoutMs;
-      while (
-        (done[k]?.workers ?? 0) < procs &&
-        Date.now() < deadline &&
-        workers.failure === undefined
-      ) {
-        await sleep(1);
-      }
+      // Woken by the workers' reports rather than by polling: a coordinator waking every
+      // millisecond would take CPU from the server just while the message goes out.
+      await new Promise<void>((resolve) => {
+        if ((done[k]?.workers ?? 0) >= procs) return resolve();
+        const finish = () => {
+          clearTimeout(timeout);
+          clearInterval(failed);
+          everyoneHasIt = undefined;
+          resolve();
+        };
+        const timeout = setTimeout(finish, perSendTimeoutMs);
+        const failed = setInterval(() => workers.failure !== undefined && finish(), 100);
+        everyoneHasIt = (done_) => done_ === k && finish();
+      });
       if ((done[k]?.workers ?? 0) < procs) incomplete++;
       if (workers.failure !== undefined) throw new Error(workers.failure);
       const d = done[k];
