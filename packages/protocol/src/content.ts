@@ -19,7 +19,7 @@ export type ClientContent = z.infer<typeof ClientContent>;
  * sees it in order: `actor` did `event` to `users` (or renamed the group to `name`). A change
  * that concerns many users lists the first `Limits.systemUsersListed` and gives the total in
  * `count`: the message goes to every member, and listing a thousand ids to twenty thousand
- * members would be 400 MB of traffic for one bulk add. The member list itself is the group's
+ * members would be ~420 MB of traffic for one bulk add (21 KB × 20,000, computed). The member list itself is the group's
  * info (REST).
  */
 export const SystemContent = z.object({

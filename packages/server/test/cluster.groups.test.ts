@@ -4,6 +4,7 @@ import { type AuthResponse, ErrorCode, type GroupInfo, type ServerFrame } from "
 import { inlineMessageChars } from "../src/delivery/fanout.ts";
 import { api, register } from "./support/accounts.ts";
 import { Cluster } from "./support/cluster.ts";
+import { notifiedThenPulled } from "./support/large-group.ts";
 import { natsSkip, natsUrl } from "./support/nats.ts";
 import { freshDatabase, postgresSkip, type TestDatabase } from "./support/postgres.ts";
 import { RawSocket } from "./support/raw-socket.ts";
@@ -165,17 +166,7 @@ describe("cluster: groups across nodes", { skip, timeout: 120_000 }, () => {
 
     // Too big to ride inline: a notify, and members pull.
     const sent = await send(so, group.id, "big1", "x".repeat(inlineMessageChars));
-    for (const s of online) {
-      await s.waitFor((f) => f.t === "notify" && f.conv === group.id && f.seq === sent.seq);
-      assert.equal(
-        s.frames.some((f) => isMsg(f) && f.cid === "big1"),
-        false,
-        "notify, not the message",
-      );
-      s.sendJson({ t: "pull", conv: group.id, after: 0 });
-      const pulled = await s.waitFor((f): f is Msg => isMsg(f) && f.cid === "big1");
-      assert.equal(pulled.seq, sent.seq);
-    }
+    await notifiedThenPulled(online, group.id, "big1", sent.seq);
 
     // A member connecting after the group was created (to node 2) subscribes to its notifies
     // on connect; a member on node 1 sends, the owner on node 0 and m4 on node 2 hear of it.

@@ -5,6 +5,7 @@ import { type AuthResponse, ErrorCode, type GroupInfo, type ServerFrame } from "
 import { inlineMessageChars } from "../src/delivery/fanout.ts";
 import { api, login, register } from "./support/accounts.ts";
 import { startCourier, type TestCourier } from "./support/courier.ts";
+import { notifiedThenPulled } from "./support/large-group.ts";
 import { RawSocket } from "./support/raw-socket.ts";
 
 type Msg = Extract<ServerFrame, { t: "msg" }>;
@@ -388,16 +389,7 @@ describe("large groups: notify, then pull", () => {
     const text = "x".repeat(inlineMessageChars);
     so.sendJson({ t: "send", cid: "big1", conv: group.id, content: { type: "text", text } });
     const sent = await so.waitFor((f): f is Sent => f.t === "sent");
-    for (const s of online) {
-      await s.waitFor((f) => f.t === "notify" && f.conv === group.id && f.seq === sent.seq);
-      assert.equal(
-        s.frames.some((f) => isMsg(f) && f.cid === "big1"),
-        false,
-        "notify, not the message",
-      );
-      s.sendJson({ t: "pull", conv: group.id, after: 0 });
-      const pulled = await s.waitFor((f): f is Msg => isMsg(f) && f.cid === "big1");
-      assert.equal(pulled.seq, sent.seq);
+    for (const pulled of await notifiedThenPulled(online, group.id, "big1", sent.seq)) {
       assert.equal((pulled.content as { text: string }).text, text);
     }
     for (const s of [...online, so]) s.close();
