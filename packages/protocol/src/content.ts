@@ -19,8 +19,8 @@ export type ClientContent = z.infer<typeof ClientContent>;
  * sees it in order: `actor` did `event` to `users` (or renamed the group to `name`). A change
  * that concerns many users lists the first `Limits.systemUsersListed` and gives the total in
  * `count`: the message goes to every member, and listing a thousand ids to twenty thousand
- * members would be ~420 MB of traffic for one bulk add (21 KB × 20,000, computed). The member list itself is the group's
- * info (REST).
+ * members would be ~420 MB of traffic for one bulk add (21 KB × 20,000, computed). The member
+ * list itself is the group's info (REST).
  */
 export const SystemContent = z.object({
   type: z.literal("system"),
