@@ -15,7 +15,7 @@ import { isDirect } from "./membership.ts";
  */
 /** Announced cursors remembered at most before the memory is dropped (a drop only re-announces). */
 const announcedCapacity = 200_000;
-/** Cursor moves per store call (see #flush). */
+/** Cursor moves per store call (see #flushStore). */
 const movesPerStoreCall = 1_000;
 
 export class CursorBatcher {
