@@ -58,7 +58,8 @@ const usage = `usage: npm run bench -- [messaging|idle|store|group] [flags]
     --window W          messages in flight per sender, closed loop (10)
     --rate R            open loop instead: R messages/s in total, paced
     --size B            bytes of text per message (100)
-    --raw               drive the wire protocol directly, not the SDK (SDK overhead comparison)
+    --raw               drive the wire protocol directly, not the SDK (SDK overhead comparison;
+                        group: the members, which then cost the generator less than the server)
   idle                  hold idle authenticated connections, print server memory per connection
     --connections N     (10000)
     --settle S          seconds to wait once all are online (5)

@@ -462,7 +462,7 @@ function runWorker(): void {
               driver =
                 setup.driver === "raw"
                   ? rawDriver(target)
-                  : sdkDriver(target, Math.max(32, setup.window));
+                  : sdkDriver(target, { sendWindow: Math.max(32, setup.window) });
               drivers.set(url, driver);
             }
             return driver;

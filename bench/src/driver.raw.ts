@@ -1,4 +1,4 @@
-import type { ServerFrame } from "@courier/protocol";
+import { isDirectConversation, type ServerFrame } from "@courier/protocol";
 import WebSocket from "ws";
 import type { BenchSession } from "./accounts.ts";
 import type { Driver, DriverTarget, Peer, PeerHooks } from "./driver.ts";
@@ -7,9 +7,11 @@ import type { Driver, DriverTarget, Peer, PeerHooks } from "./driver.ts";
  * `--raw`: the least a client must do to take part in the delivery flow, straight on the wire
  * protocol, with no SDK: authenticate, send, ack what arrives (one cumulative `ack` per
  * conversation per tick), and read `sent`/`receipt`. Frames of one tick leave as one message,
- * like the SDK's. It exists to measure the SDK's own cost; the headline figures use the SDK.
+ * like the SDK's; a group's ack waits `groupAckDelayMs` as the SDK's does (ReceiverOptions).
+ * It exists to measure the SDK's own cost, and to hold many group members with a generator
+ * that costs less per message than the server it measures.
  */
-export function rawDriver(target: DriverTarget): Driver {
+export function rawDriver(target: DriverTarget, groupAckDelayMs = 100): Driver {
   const wsUrl = `${target.url.replace(/^http/, "ws")}/ws`;
   const dirty: RawPeer[] = [];
   const flushAll = () => {
@@ -20,6 +22,19 @@ export function rawDriver(target: DriverTarget): Driver {
     if (dirty.length === 0) setImmediate(flushAll);
     dirty.push(peer);
   };
+  // One timer for every peer's delayed group acks: the SDK has one per client, which is the
+  // same traffic for the server.
+  let delayed: RawPeer[] = [];
+  const ackLater = (peer: RawPeer) => {
+    if (delayed.length === 0) {
+      setTimeout(() => {
+        const peers = delayed;
+        delayed = [];
+        for (const p of peers) p.releaseGroupAcks();
+      }, groupAckDelayMs);
+    }
+    delayed.push(peer);
+  };
   let cidCounter = 0;
   const prefix = `${process.pid}.`;
   return {
@@ -29,8 +44,15 @@ export function rawDriver(target: DriverTarget): Driver {
         localAddress: target.localAddress,
         perMessageDeflate: false,
       });
-      const peer = new RawPeer(ws, session, hooks, markDirty, () => prefix + cidCounter++);
-      return peer;
+      const ackGroupsLater = groupAckDelayMs > 0 ? ackLater : undefined;
+      return new RawPeer(
+        ws,
+        session,
+        hooks,
+        markDirty,
+        () => prefix + cidCounter++,
+        ackGroupsLater,
+      );
     },
   };
 }
@@ -45,6 +67,9 @@ class RawPeer implements Peer {
   #queue: string[] = [];
   /** Per conversation: highest seq received, to ack in the next flush. */
   #acks = new Map<string, number>();
+  /** Per group: highest seq received, to ack once the group ack delay is over. */
+  #groupAcks = new Map<string, number>();
+  readonly #ackGroupsLater: ((peer: RawPeer) => void) | undefined;
   /** My messages by cid until `sent` gives them a seq. */
   #unacked = new Map<string, number>();
   /** My stored messages by conversation and seq, until a receipt covers them. */
@@ -58,7 +83,9 @@ class RawPeer implements Peer {
     hooks: PeerHooks,
     markDirty: (peer: RawPeer) => void,
     newCid: () => string,
+    ackGroupsLater: ((peer: RawPeer) => void) | undefined,
   ) {
+    this.#ackGroupsLater = ackGroupsLater;
     this.#ws = ws;
     this.#me = session.user.id;
     this.#hooks = hooks;
@@ -93,6 +120,17 @@ class RawPeer implements Peer {
     this.#ws.send(q.length === 1 ? (q[0] as string) : `[${q.join(",")}]`);
   }
 
+  /** The group ack delay is over: what arrived meanwhile is acked in the next flush. */
+  releaseGroupAcks(): void {
+    for (const [conv, seq] of this.#groupAcks) this.#ackNow(conv, seq);
+    this.#groupAcks.clear();
+  }
+
+  #ackNow(conv: string, seq: number): void {
+    if (this.#queue.length === 0 && this.#acks.size === 0) this.#markDirty(this);
+    if ((this.#acks.get(conv) ?? 0) < seq) this.#acks.set(conv, seq);
+  }
+
   #push(frame: string): void {
     if (this.#queue.length === 0 && this.#acks.size === 0) this.#markDirty(this);
     this.#queue.push(frame);
@@ -104,11 +142,19 @@ class RawPeer implements Peer {
     for (const f of frames) {
       switch (f.t) {
         case "msg": {
-          this.#hooks.received(f.cid);
-          if (this.#queue.length === 0 && this.#acks.size === 0) this.#markDirty(this);
-          if ((this.#acks.get(f.conv) ?? 0) < f.seq) this.#acks.set(f.conv, f.seq);
+          this.#hooks.received(f.cid, f.conv, f.content.type === "text" ? f.content.text : "");
+          if (isDirectConversation(f.conv) || this.#ackGroupsLater === undefined) {
+            this.#ackNow(f.conv, f.seq);
+            break;
+          }
+          if (this.#groupAcks.size === 0) this.#ackGroupsLater(this);
+          if ((this.#groupAcks.get(f.conv) ?? 0) < f.seq) this.#groupAcks.set(f.conv, f.seq);
           break;
         }
+        case "notify":
+          // A large group's message too big to ride in its event: the SDK pulls it, this does not.
+          this.#hooks.error("raw_notify_not_pulled");
+          break;
         case "sent": {
           const sentAt = this.#unacked.get(f.cid);
           if (sentAt === undefined) break; // a resend's second `sent`: already counted

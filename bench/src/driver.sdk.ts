@@ -7,19 +7,34 @@ import { type Driver, type DriverTarget, type PeerHooks, sharedImmediate } from 
  * The headline driver: every bench client is a `CourierClient` with in-memory storage, exactly
  * as an app uses it, over a `ws` socket bound to the worker's 127.0.0.x source address.
  */
-export function sdkDriver(target: DriverTarget, sendWindow: number): Driver {
+export function sdkDriver(
+  target: DriverTarget,
+  options: {
+    sendWindow: number;
+    /** Messages the in-memory storage keeps per conversation (64). */
+    keepMessages?: number;
+    /** Wraps the socket class (the group bench's quietWebSocket). */
+    wrap?: (ws: WebSocketConstructor) => WebSocketConstructor;
+    /** SDK auth timeout: thousands of handshakes queue at a 2-core server (15 s). */
+    authTimeoutMs?: number;
+  },
+): Driver {
   const scheduler = sharedImmediate();
-  const WebSocketImpl = boundWebSocket(target.localAddress);
+  const bound = boundWebSocket(target.localAddress);
+  const WebSocketImpl = options.wrap ? options.wrap(bound) : bound;
   return {
     name: "sdk",
     open(session: BenchSession, hooks: PeerHooks) {
-      const storage = new MemoryStorage({ maxMessagesPerConversation: 64 });
+      const storage = new MemoryStorage({
+        maxMessagesPerConversation: options.keepMessages ?? 64,
+      });
       const client = new CourierClient({
         url: target.url,
         storage,
         WebSocket: WebSocketImpl,
         scheduler,
-        sendWindow,
+        sendWindow: options.sendWindow,
+        ...(options.authTimeoutMs === undefined ? {} : { authTimeoutMs: options.authTimeoutMs }),
       });
       const sentAt = new Map<string, number>();
       /** Statuses seen before `send` resolved with the cid (cannot happen; counted if it does). */
@@ -35,7 +50,9 @@ export function sdkDriver(target: DriverTarget, sendWindow: number): Driver {
           hooks.delivered(t);
         } else if (m.status === "failed") hooks.error(m.error ?? "failed");
       });
-      client.on("message", (m) => hooks.received(m.cid));
+      client.on("message", (m) =>
+        hooks.received(m.cid, m.conv, m.content.type === "text" ? m.content.text : ""),
+      );
       client.on("state", (s) => {
         if (s === "online") hooks.online();
       });

@@ -6,8 +6,11 @@ export interface PeerHooks {
   acked(sentAt: number): void;
   /** One of my messages reached the recipient (two ticks): the end of the measured round trip. */
   delivered(sentAt: number): void;
-  /** A message from someone else arrived (by client id, for the exactly-once check). */
-  received(cid: string): void;
+  /**
+   * A message from someone else arrived (by client id, for the exactly-once check), with its
+   * conversation and its text ("" for other content).
+   */
+  received(cid: string, conv: string, text: string): void;
   /** The connection is `online` (authenticated and synced); may be called again after a reconnect. */
   online(): void;
   /** An error frame or SDK error, by code. */

@@ -28,8 +28,10 @@ export interface GroupResult {
   path: "small" | "large";
   /** Members besides the sender; the group has members + 1. */
   members: number;
-  /** Members online as SDK clients (the rest are members that are offline). */
+  /** Members online (the rest are members that are offline). */
   online: number;
+  /** What the online members are: SDK clients, or raw wire-protocol clients (`--raw`). */
+  driver: "sdk" | "raw";
   largeThreshold: number;
   sends: number;
   procs: number;
@@ -85,7 +87,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
   report.line(
     `Courier group bench: ${int(args.members)} members + sender, ${int(online)} online, ` +
       `${args.warmupSends} warm-up + ${args.sends} measured sends one at a time, COURIER_LARGE_GROUP=${args.largeThreshold} → ` +
-      `${path_ === "small" ? "small path (fan-out on write)" : "large path (one event per node: the message inline, or notify + pull)"}, ${procs} worker processes`,
+      `${path_ === "small" ? "small path (fan-out on write)" : "large path (one event per node: the message inline, or notify + pull)"}, ${procs} worker processes, members ${args.raw ? "raw protocol clients (--raw)" : "SDK clients"}`,
   );
   let server: ServerHandle | undefined;
   let pool: WorkerPool | undefined;
@@ -167,6 +169,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
         type: "group",
         url,
         localAddress: WorkerPool.localAddress(i),
+        driver: args.raw ? "raw" : "sdk",
         sessions,
         conv: group.id,
         sends: total,
@@ -327,6 +330,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
       path: path_,
       members: args.members,
       online,
+      driver: args.raw ? "raw" : "sdk",
       largeThreshold: args.largeThreshold,
       sends: args.sends,
       procs,
@@ -433,7 +437,7 @@ function print(report: Report, r: GroupResult): void {
   report.table([
     [
       "group",
-      `${int(r.members + 1)} members (${int(r.online)} online), ${r.path === "small" ? "small path: fan-out on write" : "large path: one event per node (inline message, or notify + pull)"} (COURIER_LARGE_GROUP=${r.largeThreshold})`,
+      `${int(r.members + 1)} members (${int(r.online)} online as ${r.driver === "raw" ? "raw protocol clients" : "SDK clients"}), ${r.path === "small" ? "small path: fan-out on write" : "large path: one event per node (inline message, or notify + pull)"} (COURIER_LARGE_GROUP=${r.largeThreshold})`,
     ],
     ["to the last member", line(r.lastMs)],
     ["to the first member", line(r.firstMs)],

@@ -20,11 +20,12 @@ export type ToWorker =
       driver: "sdk" | "raw";
       sessions: BenchSession[];
     }
-  /** Group: hold `sessions` online as SDK clients and time the arrivals of `sends` messages in `conv`. */
+  /** Group: hold `sessions` online and time the arrivals of `sends` messages in `conv`. */
   | {
       type: "group";
       url: string;
       localAddress: string;
+      driver: "sdk" | "raw";
       sessions: BenchSession[];
       conv: string;
       sends: number;

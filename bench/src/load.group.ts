@@ -1,8 +1,6 @@
 import type { WebSocketConstructor } from "@courier/client";
-import { CourierClient, MemoryStorage } from "@courier/client";
-import type { BenchSession } from "./accounts.ts";
-import { boundWebSocket } from "./driver.sdk.ts";
-import { sharedImmediate } from "./driver.ts";
+import { rawDriver } from "./driver.raw.ts";
+import { sdkDriver } from "./driver.sdk.ts";
 import type { FromWorker, GroupFromWorker, GroupWorkerResult, ToWorker } from "./ipc.ts";
 import { openAll } from "./opener.ts";
 
@@ -42,56 +40,38 @@ export class GroupLoad {
     this.#first = new Float64Array(setup.sends).fill(Number.POSITIVE_INFINITY);
     this.#last = new Float64Array(setup.sends);
     this.#seen = new Uint8Array(n * setup.sends);
-    const index = new Map<BenchSession, number>();
-    setup.sessions.forEach((s, i) => {
-      index.set(s, i);
-    });
-    const scheduler = sharedImmediate();
-    const WebSocketImpl = quietWebSocket(boundWebSocket(setup.localAddress));
     const error = (code: string) => {
       this.#errors[code] = (this.#errors[code] ?? 0) + 1;
     };
     const ignore = () => {};
-    this.#clients = openAll(
-      {
-        name: "sdk-group",
-        open: (session, hooks) => {
-          const member = index.get(session) ?? -1;
-          // Few messages kept: the group's "added" system messages list up to 1,000 user ids each.
-          const storage = new MemoryStorage({ maxMessagesPerConversation: 2 });
-          const client = new CourierClient({
-            url: setup.url,
-            storage,
-            WebSocket: WebSocketImpl,
-            scheduler,
-            // Thousands of handshakes queue at a 2-core server: do not give up on one after 15 s.
+    const target = { url: setup.url, localAddress: setup.localAddress };
+    // SDK members exactly as an app runs them, the default; `--raw` members cost the generator
+    // less per message, so that on two cores reading 1,000 sockets does not take longer than
+    // the server writing them.
+    const driver =
+      setup.driver === "raw"
+        ? rawDriver(target)
+        : sdkDriver(target, {
+            sendWindow: 32,
+            // Few kept: the group's "added" system messages list many user ids each.
+            keepMessages: 2,
+            wrap: quietWebSocket,
             authTimeoutMs: 60_000,
           });
-          client.on("message", (m) => {
-            const at = epochNow();
-            if (m.conv !== setup.conv) return;
-            if (m.content.type !== "text") return; // the group's system messages
-            this.#onMessage(member, m.content.text, at);
-          });
-          client.on("state", (s) => {
-            if (s === "online") hooks.online();
-          });
-          client.on("error", (e) => hooks.error(e.code));
-          client.on("auth_failed", () => hooks.error("auth_failed"));
-          void (async () => {
-            await storage.saveSession({
-              token: session.token,
-              user: session.user,
-              deviceId: session.deviceId,
-            });
-            await client.restore();
-            await client.connect();
-          })().catch(() => hooks.error("connect"));
-          return { send: ignore, close: () => client.disconnect() };
-        },
-      },
+    this.#clients = openAll(
+      driver,
       setup.sessions,
-      () => ({ acked: ignore, delivered: ignore, received: ignore, error }),
+      (member) => ({
+        acked: ignore,
+        delivered: ignore,
+        received: (_cid, conv, text) => {
+          const at = epochNow();
+          // Not the bench's: the group's system messages (no text).
+          if (conv !== setup.conv || text === "") return;
+          this.#onMessage(member, text, at);
+        },
+        error,
+      }),
       (count, total) => post({ type: "online", count, total }),
     );
   }

@@ -19,7 +19,7 @@ let load: MessagingLoad | IdleLoad | GroupLoad | undefined;
 function driverFor(kind: "sdk" | "raw", url: string, localAddress: string, window: number): Driver {
   return kind === "raw"
     ? rawDriver({ url, localAddress })
-    : sdkDriver({ url, localAddress }, Math.max(32, window));
+    : sdkDriver({ url, localAddress }, { sendWindow: Math.max(32, window) });
 }
 
 process.on("message", (message: ToWorker) => {

@@ -49,3 +49,13 @@ test("group bench, small path: 20 members get each of 5 messages exactly once", 
 test("group bench, large path (threshold 8): 20 members get each of 5 messages once, through the group's event", async () => {
   assertEveryMemberOnce(await runGroup([...twentyMembers, "--large-threshold", "8"]), "large");
 });
+
+test("group bench with raw protocol members: each of 5 messages exactly once, on both paths", async () => {
+  const small = await runGroup([...twentyMembers, "--raw"]);
+  assertEveryMemberOnce(small, "small");
+  assert.equal(small.driver, "raw");
+  assertEveryMemberOnce(
+    await runGroup([...twentyMembers, "--raw", "--large-threshold", "8"]),
+    "large",
+  );
+});

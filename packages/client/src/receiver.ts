@@ -1,4 +1,10 @@
-import type { GroupReceiptFrame, MessageFrame, ReceiptFrame, ServerFrame } from "@courier/protocol";
+import {
+  type GroupReceiptFrame,
+  isDirectConversation as isDirect,
+  type MessageFrame,
+  type ReceiptFrame,
+  type ServerFrame,
+} from "@courier/protocol";
 import type { FrameBatcher } from "./batcher.ts";
 import type { Emitter } from "./emitter.ts";
 import { Inbox } from "./inbox.ts";
@@ -368,10 +374,6 @@ export class Receiver {
   #storageError(error: unknown): void {
     this.#o.events.emit("error", new CourierError("storage", "storage failed", { cause: error }));
   }
-}
-
-function isDirect(conv: string): boolean {
-  return conv.startsWith("d:");
 }
 
 /** Whether a frame moves the ticks of my own messages. */

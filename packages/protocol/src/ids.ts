@@ -6,9 +6,14 @@ export function directConversationId(userA: string, userB: string): string {
   return userA < userB ? `d:${userA}:${userB}` : `d:${userB}:${userA}`;
 }
 
+/** Direct conversation ids start with `d:`; every other conversation is a group. */
+export function isDirectConversation(conversationId: string): boolean {
+  return conversationId.startsWith("d:");
+}
+
 /** The other member of a direct conversation, or undefined if `conversationId` is not direct or `me` is not in it. */
 export function directPeer(conversationId: string, me: string): string | undefined {
-  if (!conversationId.startsWith("d:")) return undefined;
+  if (!isDirectConversation(conversationId)) return undefined;
   const [, a, b] = conversationId.split(":");
   if (a === me) return b;
   if (b === me) return a;

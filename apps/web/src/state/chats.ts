@@ -5,7 +5,7 @@ import type {
   MessageInfo,
   ReceiptFrame,
 } from "@courier/protocol";
-import { directPeer } from "@courier/protocol";
+import { directPeer, isDirectConversation } from "@courier/protocol";
 import type { ChatSummary, Thread } from "./types.ts";
 
 /**
@@ -136,7 +136,7 @@ export function applyReceipt(chats: ChatSummary[], r: ReceiptFrame, me: string):
       return { ...chat, readSeq, unread: caughtUp ? 0 : chat.unread };
     }
     // In a group one member's cursor says nothing about the others: `group_receipt` does.
-    if (!chat.id.startsWith("d:")) return chat;
+    if (!isDirectConversation(chat.id)) return chat;
     return {
       ...chat,
       peerDelivered: Math.max(chat.peerDelivered, r.delivered),

@@ -1,3 +1,4 @@
+import { isDirectConversation as isDirect } from "@courier/protocol";
 import type { GroupStore, Store } from "../store/store.ts";
 
 /** Conversations whose member lists are kept in memory, oldest evicted first. */
@@ -11,10 +12,7 @@ interface Members {
   joined: Map<string, number> | null;
 }
 
-/** Direct conversation ids start with `d:`; everything else is a group. */
-export function isDirect(conversationId: string): boolean {
-  return conversationId.startsWith("d:");
-}
+export { isDirect };
 
 /**
  * Member lists on the hot path. Every frame that names a conversation is checked against its

@@ -1,7 +1,8 @@
+import type { Duplex } from "node:stream";
 import type { MessageFrame, ServerFrame } from "@courier/protocol";
-import type { WebSocket } from "ws";
+import { WebSocket } from "ws";
 import { type Flushable, scheduleFlush, scheduleLinger } from "./flush.ts";
-import { serializeBatch } from "./serialize.ts";
+import { frameBatch } from "./serialize.ts";
 
 /**
  * One client socket and what the server knows about it. Kept small on purpose: an idle
@@ -10,9 +11,16 @@ import { serializeBatch } from "./serialize.ts";
  * Frames sent during a tick are batched into one WebSocket message (see flush.ts). While the
  * connection is syncing, live `msg` frames are held back so that the device receives its backlog
  * first and then the live messages, in order and without doubles.
+ *
+ * Data frames are framed here and written straight to the upgraded socket (see ws-frame.ts);
+ * `ws` still reads, answers pings and closes. That is safe because the server never compresses
+ * (permessage-deflate is off), so `ws` writes every frame of its own at once and whole, and
+ * frames from both never interleave mid-frame.
  */
 export class Connection implements Flushable {
   readonly ws: WebSocket;
+  /** The upgraded TCP socket under `ws`: where data frames go. */
+  readonly #socket: Duplex;
   state: "auth" | "syncing" | "live" | "closed" = "auth";
   userId = "";
   deviceId = "";
@@ -40,6 +48,7 @@ export class Connection implements Flushable {
 
   constructor(
     ws: WebSocket,
+    socket: Duplex,
     options: {
       burst: number;
       maxBufferedBytes: number;
@@ -48,6 +57,7 @@ export class Connection implements Flushable {
     },
   ) {
     this.ws = ws;
+    this.#socket = socket;
     this.tokens = options.burst;
     this.#maxBufferedBytes = options.maxBufferedBytes;
     this.#lingerMs = options.lingerMs;
@@ -103,13 +113,16 @@ export class Connection implements Flushable {
     const queue = this.#queue;
     if (queue.length === 0 || this.state === "closed") return;
     this.#queue = [];
-    this.ws.send(serializeBatch(queue));
-    if (this.ws.bufferedAmount > this.#maxBufferedBytes) this.#onSlow(this);
+    const socket = this.#socket;
+    // Closing (either side) or reset: what is queued cannot go out, sync resends it.
+    if (this.ws.readyState !== WebSocket.OPEN || socket.destroyed) return;
+    socket.write(frameBatch(queue));
+    if (socket.writableLength > this.#maxBufferedBytes) this.#onSlow(this);
   }
 
   /** Resolves once the socket's send buffer is below a quarter of the slow-consumer limit. */
   async drained(): Promise<void> {
-    while (this.state !== "closed" && this.ws.bufferedAmount > this.#maxBufferedBytes / 4) {
+    while (this.state !== "closed" && this.#socket.writableLength > this.#maxBufferedBytes / 4) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }

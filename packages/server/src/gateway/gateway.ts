@@ -46,7 +46,7 @@ export class Gateway {
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
         return;
       }
-      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws));
+      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket));
     });
   }
 
@@ -61,9 +61,9 @@ export class Gateway {
     this.#wss.close();
   }
 
-  #open(ws: WebSocket): void {
+  #open(ws: WebSocket, socket: Duplex): void {
     const { config, metrics } = this.#ctx;
-    const conn = new Connection(ws, {
+    const conn = new Connection(ws, socket, {
       burst: config.rateLimitBurst,
       maxBufferedBytes: config.maxBufferedBytes,
       lingerMs: config.sentLingerMs,

@@ -1,4 +1,5 @@
 import type { ServerFrame } from "@courier/protocol";
+import { textFrame } from "./ws-frame.ts";
 
 /**
  * The JSON of a frame, computed once per frame object. Routing hands the same object to every
@@ -25,4 +26,22 @@ export function serializeBatch(frames: ServerFrame[]): string {
     out += serialize(frames[i] as ServerFrame);
   }
   return `${out}]`;
+}
+
+/**
+ * The WebSocket frame for a connection's queue. A queue of one frame is the common case of a
+ * fan-out (the same `msg` object queued for every member): its bytes are built once per frame
+ * object and written to every socket as they are.
+ */
+const framed = new WeakMap<ServerFrame, Buffer>();
+
+export function frameBatch(frames: ServerFrame[]): Buffer {
+  if (frames.length > 1) return textFrame(serializeBatch(frames));
+  const frame = frames[0] as ServerFrame;
+  let bytes = framed.get(frame);
+  if (bytes === undefined) {
+    bytes = textFrame(serialize(frame));
+    framed.set(frame, bytes);
+  }
+  return bytes;
 }

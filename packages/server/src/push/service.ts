@@ -49,6 +49,8 @@ export class PushService {
   readonly #coalescer: Coalescer;
   #intake: Intake[] = [];
   #workers = 0;
+  /** Workers counted in #workers that start on the next turn of the event loop. */
+  #starting = 0;
   /** Examinations and flushes under way (they await the stores). */
   #busy = 0;
   #closed = false;
@@ -74,15 +76,24 @@ export class PushService {
   /** Called on the message path for every newly stored message: O(1), never waits. */
   onStored(message: StoredMessage, members: string[]): void {
     if (this.#closed) return;
-    if (this.#intake.length >= this.#d.maxIntake) {
+    // Messages waiting for a worker that is about to start count as that worker's, not the
+    // intake's.
+    if (this.#intake.length >= this.#d.maxIntake + this.#starting) {
       this.#d.metrics.dropped.inc({ reason: "intake_full" });
       return;
     }
     this.#intake.push({ message, members });
     if (this.#workers < this.#d.concurrency) {
       this.#workers += 1;
-      // Deliberately not awaited: the worker drains the intake on its own.
-      void this.#work();
+      // Deliberately not awaited: the worker drains the intake on its own. And not started here:
+      // its first lookup (the subscriptions of every member, a synchronous SQLite read on the
+      // embedded store) would run before this tick's socket writes; after them, the push path
+      // costs the message's delivery nothing.
+      this.#starting += 1;
+      setImmediate(() => {
+        this.#starting -= 1;
+        void this.#work();
+      });
     }
   }
 
