@@ -104,12 +104,36 @@ describe("SQLite store specifics", () => {
         order.push("append");
       });
       await Promise.all([...chunks, append]);
-      assert.ok(
-        order.indexOf("append") < order.indexOf("moves12"),
-        `answered in the order ${order.join(", ")}`,
-      );
+      // Everything else goes before moves: the append's batch carries none of these chunks.
+      assert.equal(order[0], "append", `answered in the order ${order.join(", ")}`);
       const last = await store.messagesAfter(conv, 0, 10);
       assert.deepEqual(seqs(last), [1, 2]);
+    }));
+
+  it("ends a batch of moves early for an append that arrives while it runs", () =>
+    withSqlite(async (store) => {
+      const { alice, bob, conv } = await pair(store);
+      await send(store, conv, alice, "first");
+      const move = { conversationId: conv, userId: bob.user.id, deviceId: bob.device.id };
+      const order: string[] = [];
+      let append: Promise<void> | undefined;
+      // Twelve chunks of 1,000 moves, two per batch (MOVE_BUDGET); the append comes once the
+      // first batch is answered, so while the second one runs.
+      const chunks = range(1, 12).map((i) =>
+        store.moveCursors(range(1, 1000).map(() => ({ ...move, delivered: 1 }))).then(() => {
+          order.push(`moves${i}`);
+          append ??= send(store, conv, alice, "second").then(() => {
+            order.push("append");
+          });
+        }),
+      );
+      await Promise.all(chunks);
+      await append;
+      // Without the early end it would follow the next two chunks, in their batch.
+      assert.ok(
+        order.indexOf("append") < order.indexOf("moves6"),
+        `answered in the order ${order.join(", ")}`,
+      );
     }));
 
   it("moves the WAL into the database file in the background, not on the writer", async () => {

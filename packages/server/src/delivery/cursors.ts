@@ -15,8 +15,11 @@ import { isDirect } from "./membership.ts";
  */
 /** Announced cursors remembered at most before the memory is dropped (a drop only re-announces). */
 const announcedCapacity = 200_000;
-/** Cursor moves per store call (see #flushStore). */
-const movesPerStoreCall = 1_000;
+/**
+ * Cursor moves per store call (see #flushStore): small enough that a store call takes a few
+ * milliseconds, since the embedded writer lets a message append in between two of them.
+ */
+const movesPerStoreCall = 100;
 
 export class CursorBatcher {
   readonly #ctx: DeliveryContext;

@@ -63,13 +63,25 @@ function run(req: Request): unknown {
   throw new Error(`unknown store op ${req.op}`);
 }
 
-/** Runs the batch in one transaction; returns the results and whether the batch failed whole. */
-function runBatch(reqs: Request[]): { results: Result[]; failed: boolean } {
+/**
+ * Runs the batch in one transaction; returns the results, whether the batch failed whole, and
+ * the requests it left for later: a batch of cursor moves only (`yieldable`) ends early, after
+ * any of its requests, once another kind of request is waiting (see `waiting`).
+ */
+function runBatch(
+  reqs: Request[],
+  yieldable: boolean,
+): { results: Result[]; failed: boolean; left: Request[] } {
   const results: Result[] = [];
+  let left: Request[] = [];
   ctx.begin(Date.now());
   try {
     conn.q("BEGIN IMMEDIATE").run();
-    for (const req of reqs) {
+    for (const [i, req] of reqs.entries()) {
+      if (i > 0 && yieldable && somethingElseWaits()) {
+        left = reqs.slice(i);
+        break;
+      }
       // Appends defer the conversations summary row; anything else may read it, so write it now.
       if (ctx.dirty && req.op !== "appendMessage") ctx.flush();
       // Moves stamp their groups' cursors_at once per batch; receiptsSince is its one reader.
@@ -95,7 +107,7 @@ function runBatch(reqs: Request[]): { results: Result[]; failed: boolean } {
     ctx.flushCursors();
     if (crashBeforeCommit) throw new Error("injected crash before commit");
     conn.q("COMMIT").run();
-    return { results, failed: false };
+    return { results, failed: false, left };
   } catch (err) {
     if (crashBeforeCommit) throw err; // test fault: die with the transaction open
     try {
@@ -112,11 +124,12 @@ function runBatch(reqs: Request[]): { results: Result[]; failed: boolean } {
         error: { kind: "unavailable", message },
       })),
       failed: true,
+      left: [],
     };
   }
 }
 
-function control(message: ControlMessage): void {
+function handleControl(message: ControlMessage): void {
   switch (message.type) {
     case "close":
       conn.close();
@@ -131,69 +144,104 @@ function control(message: ControlMessage): void {
 
 /**
  * Requests taken off the port and not run yet. Cursor moves are the only bulk, deferrable work
- * (a 20,000-member group acking one message is 20,000 moves): a batch takes at most
- * MOVE_BUDGET of them, after every other waiting request, so an append that arrives behind a
- * flood of acks waits for one bounded batch, not for the whole flood. Running an append before
- * moves that arrived earlier is safe: moves are clamped to the log as it is when they run.
+ * (a 20,000-member group acking one message is 20,000 moves, which CursorBatcher posts in
+ * requests of 100): they never hold up anything else for long.
+ *
+ * - A batch runs every other waiting request first, then as many requests of moves as fit in
+ *   MOVES_BESIDE moves, so that under a steady stream of sends the moves still progress.
+ * - A batch of moves only takes up to MOVE_BUDGET of them, and ends early (commits what it ran)
+ *   as soon as another request arrives: that request waits for one request of moves, a few
+ *   milliseconds, not for the flood.
+ *
+ * Running an append before moves that arrived earlier is safe: moves are clamped to the log as
+ * it is when they run.
  */
 const waiting: Request[] = [];
+/** Requests in `waiting` that are not cursor moves. */
+let othersWaiting = 0;
+/** A control message taken off the port, handled once `waiting` is empty. */
+let pendingControl: ControlMessage | undefined;
 const MOVE_BUDGET = 2_000;
+const MOVES_BESIDE = 100;
 
-/** Takes whatever is on the port into `waiting`; returns a control message that ended the drain. */
-function drain(): ControlMessage | undefined {
-  while (waiting.length < MAX_BATCH) {
+function enqueue(req: Request): void {
+  if (req.op !== "moveCursors") othersWaiting++;
+  waiting.push(req);
+}
+
+/** Takes whatever is on the port into `waiting`, up to a control message (which keeps its place). */
+function drain(): void {
+  while (pendingControl === undefined && waiting.length < MAX_BATCH) {
     const next = receiveMessageOnPort(port as MessagePort)?.message as
       | Request[]
       | ControlMessage
       | undefined;
-    if (next === undefined) return undefined;
-    if (!Array.isArray(next)) return next; // a control message ends the drain, keeping its place
-    for (const req of next) waiting.push(req);
+    if (next === undefined) return;
+    if (!Array.isArray(next)) pendingControl = next;
+    else for (const req of next) enqueue(req);
   }
-  return undefined;
 }
 
-/** The next batch: every waiting request but the moves past the budget, in arrival order. */
-function nextBatch(): Request[] {
-  const batch: Request[] = [];
+/** Whether a batch of moves should end early: something else arrived meanwhile. */
+function somethingElseWaits(): boolean {
+  drain();
+  return othersWaiting > 0 || pendingControl !== undefined;
+}
+
+/** The next batch: every waiting request but the moves past the budget, the others first. */
+function nextBatch(): { batch: Request[]; movesOnly: boolean } {
+  const movesOnly = othersWaiting === 0;
+  const budget = movesOnly ? MOVE_BUDGET : MOVES_BESIDE;
+  const others: Request[] = [];
+  const moves: Request[] = [];
   const deferred: Request[] = [];
-  let moves = 0;
+  let moved = 0;
   for (const req of waiting) {
-    if (req.op === "moveCursors") {
-      const count = (req.args[0] as unknown[]).length;
-      if (moves > 0 && moves + count > MOVE_BUDGET) {
-        deferred.push(req);
-        continue;
-      }
-      moves += count;
+    if (req.op !== "moveCursors") {
+      others.push(req);
+      continue;
     }
-    batch.push(req);
+    const count = (req.args[0] as unknown[]).length;
+    // A batch of moves only takes at least one request of them, whatever its size.
+    const fits = moved + count <= budget || (movesOnly && moved === 0);
+    if (!fits) {
+      deferred.push(req);
+      continue;
+    }
+    moved += count;
+    moves.push(req);
   }
   waiting.length = 0;
+  othersWaiting = 0;
   for (const req of deferred) waiting.push(req);
-  return batch;
+  return { batch: [...others, ...moves], movesOnly };
 }
 
 port.on("message", (first: Request[] | ControlMessage) => {
-  if (!Array.isArray(first)) return control(first);
-  for (const req of first) waiting.push(req);
-  let after = drain();
+  if (!Array.isArray(first)) return handleControl(first);
+  for (const req of first) enqueue(req);
+  drain();
   while (waiting.length > 0) {
-    const reqs = nextBatch();
-    const { results, failed } = runBatch(reqs);
+    const { batch, movesOnly } = nextBatch();
+    const { results, failed, left } = runBatch(batch, movesOnly);
+    // What an early end left goes first next time, in its order.
+    if (left.length > 0) waiting.unshift(...left);
     const cpu = process.threadCpuUsage();
     post({
       type: "results",
       results,
-      batchSize: reqs.length,
+      batchSize: results.length,
       restart: failed,
       cpuMicros: cpu.user + cpu.system,
     });
     // A failed batch makes the main thread replace this worker; its exit rejects the rest.
     if (failed) break;
-    if (after === undefined) after = drain();
+    drain();
   }
-  if (after !== undefined) control(after);
+  // Whatever followed the control message on the port arrives as the next "message" events.
+  const control = pendingControl;
+  pendingControl = undefined;
+  if (control !== undefined) handleControl(control);
 });
 
 post({ type: "ready" });
