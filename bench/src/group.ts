@@ -7,7 +7,7 @@ import { type BenchSession, registerUsers } from "./accounts.ts";
 import type { BenchArgs } from "./args.ts";
 import { boundWebSocket } from "./driver.sdk.ts";
 import type { GroupWorkerResult } from "./ipc.ts";
-import { epochNow, groupTextPrefix, quietWebSocket } from "./load.group.ts";
+import { monotonicNow, groupTextPrefix, quietWebSocket } from "./load.group.ts";
 import { sleep } from "./pool.ts";
 import { sampleProc, threadCores, threadCpu } from "./proc.ts";
 import { int, mib, ms, Report } from "./report.ts";
@@ -215,7 +215,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
     sender.on("status", (m) => {
       const t0 = acks.get(m.cid);
       if (m.status === "sent" && t0 !== undefined) {
-        ackMs.push(epochNow() - t0);
+        ackMs.push(monotonicNow() - t0);
         acks.delete(m.cid);
       } else if (m.status === "failed") errors[`send_${m.error ?? "failed"}`] = 1;
     });
@@ -237,7 +237,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
     let incomplete = 0;
     /** Sends message k and waits until every worker has it (or the per-send timeout). */
     const sendOne = async (k: number, measured: boolean) => {
-      const t0 = epochNow();
+      const t0 = monotonicNow();
       sentAt.push(t0);
       const m = await sender?.send(
         { conv: group.id },

@@ -44,7 +44,7 @@ export type FromWorker =
 
 /** Worker → coordinator, group scenario only (kept out of FromWorker, which cluster.ts matches exhaustively). */
 export type GroupFromWorker =
-  /** Group: every member of this worker has message `k`; first and last arrival, epoch ms. */
+  /** Group: every member of this worker has message `k`; first and last arrival, monotonicNow ms (load.group.ts). */
   | { type: "group_done"; k: number; first: number; last: number }
   | { type: "group_result"; result: GroupWorkerResult };
 
@@ -54,7 +54,7 @@ export interface GroupWorkerResult {
   members: number;
   /** Per message: members that got it (once). */
   counts: number[];
-  /** Per message: first and last arrival over this worker's members, epoch ms (0 = none). */
+  /** Per message: first and last arrival over this worker's members, monotonicNow ms (0 = none). */
   first: number[];
   last: number[];
   /** Members that got every message. */

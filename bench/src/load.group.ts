@@ -9,8 +9,14 @@ type Setup = Extract<ToWorker, { type: "group" }>;
 /** The text of bench message `k` starts with this prefix and `k` (see group.ts). */
 export const groupTextPrefix = "grp#";
 
-/** Epoch milliseconds with sub-millisecond precision, one clock for every process of the bench. */
-export const epochNow = () => performance.timeOrigin + performance.now();
+/**
+ * Milliseconds on the machine's monotonic clock (CLOCK_MONOTONIC, the same in every process),
+ * for times compared across the bench's processes: a send in the coordinator, an arrival in a
+ * worker. `performance.timeOrigin + performance.now()` is not such a clock: each process fixes
+ * its time origin from the wall clock when it starts, and runs were seen where a worker's clock
+ * stood more than 7 ms behind the coordinator's (first arrivals "before" the send).
+ */
+export const monotonicNow = () => Number(process.hrtime.bigint()) / 1e6;
 
 /**
  * Group scenario, one worker's share of the members: SDK clients (in-memory storage) that stay
@@ -22,7 +28,7 @@ export class GroupLoad {
   readonly #setup: Setup;
   readonly #post: (m: FromWorker | GroupFromWorker) => void;
   readonly #clients: Array<{ close(): void }>;
-  /** Per message: how many of this worker's members have it, first and last arrival (epoch ms). */
+  /** Per message: how many of this worker's members have it, first and last arrival (monotonicNow ms). */
   readonly #count: Uint32Array;
   readonly #first: Float64Array;
   readonly #last: Float64Array;
@@ -65,7 +71,7 @@ export class GroupLoad {
         acked: ignore,
         delivered: ignore,
         received: (_cid, conv, text) => {
-          const at = epochNow();
+          const at = monotonicNow();
           // Not the bench's: the group's system messages (no text).
           if (conv !== setup.conv || text === "") return;
           this.#onMessage(member, text, at);
