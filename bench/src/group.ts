@@ -6,8 +6,9 @@ import type { GroupInfo } from "@courier/protocol";
 import { type BenchSession, registerUsers } from "./accounts.ts";
 import type { BenchArgs } from "./args.ts";
 import { boundWebSocket } from "./driver.sdk.ts";
+import { sharedImmediate } from "./driver.ts";
 import type { GroupWorkerResult } from "./ipc.ts";
-import { monotonicNow, groupTextPrefix, quietWebSocket } from "./load.group.ts";
+import { groupTextPrefix, monotonicNow, quietWebSocket } from "./load.group.ts";
 import { sleep } from "./pool.ts";
 import { sampleProc, threadCores, threadCpu } from "./proc.ts";
 import { int, mib, ms, Report } from "./report.ts";
@@ -208,6 +209,8 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
       storage,
       WebSocket: quietWebSocket(boundWebSocket("127.0.0.1")),
       authTimeoutMs: 60_000,
+      // As the members' clients: frames leave after the tick, not after a >= 1 ms setTimeout(0).
+      scheduler: sharedImmediate(),
     });
     const acks = new Map<string, number>();
     const ackMs: number[] = [];
