@@ -1,5 +1,5 @@
 import type { GroupReceiptFrame } from "@courier/protocol";
-import type { GroupStore, MemberCursor } from "../store/store.ts";
+import type { GroupStore, LowestCursors } from "../store/store.ts";
 import type { DeliveryContext } from "./context.ts";
 
 /**
@@ -9,11 +9,18 @@ import type { DeliveryContext } from "./context.ts";
  * go to that member as one `group_receipt`. So a thousand members reading a message costs one
  * cursor batch in the store (see CursorBatcher) and one frame per recent sender, not a thousand.
  */
+/** Groups whose last sent receipts are remembered at most. */
+const rememberedGroups = 10_000;
+
 export class GroupReceipts {
   readonly #ctx: DeliveryContext;
   readonly #store: GroupStore;
   readonly #dirty = new Set<string>();
-  /** Per group, per sender: the last [delivered, read] sent, so only changes go out. */
+  /**
+   * Per group, per recent sender: the last [delivered, read] sent, so only changes go out. Holds
+   * the groups summed up most recently (oldest dropped past `rememberedGroups`) and, per group,
+   * only the current recent senders; a forgotten entry only means one repeated frame.
+   */
   readonly #sent = new Map<string, Map<string, [number, number]>>();
   #timer: NodeJS.Timeout | undefined;
 
@@ -43,23 +50,30 @@ export class GroupReceipts {
   }
 
   async #summarise(conversationId: string): Promise<void> {
-    const cursors = await this.#store.memberCursors(conversationId);
-    if (cursors.length < 2) return;
+    const cursors = await this.#store.lowestCursors(conversationId);
+    if (cursors.delivered.length < 2) return;
     // Every sender of the recent messages (the store bounds the window), not only those above
     // the lowest read cursor: that one can be the sender's own, already past their last message
     // (they read a later reply), while the others have only just read it.
     const senders = await this.#store.recentSenders(conversationId, 0);
-    let sent = this.#sent.get(conversationId);
-    if (!sent) {
-      sent = new Map();
-      this.#sent.set(conversationId, sent);
+    const before = this.#sent.get(conversationId);
+    const sent = new Map<string, [number, number]>();
+    // Delete, then set: the map's order is the order of last use.
+    this.#sent.delete(conversationId);
+    this.#sent.set(conversationId, sent);
+    if (this.#sent.size > rememberedGroups) {
+      const oldest = this.#sent.keys().next();
+      if (!oldest.done) this.#sent.delete(oldest.value);
     }
     for (const { userId } of senders) {
       const lowest = lowestOfOthers(cursors, userId);
       if (!lowest) continue;
       const { delivered, read } = lowest;
-      const last = sent.get(userId);
-      if (last && last[0] >= delivered && last[1] >= read) continue;
+      const last = before?.get(userId);
+      if (last && last[0] >= delivered && last[1] >= read) {
+        sent.set(userId, last);
+        continue;
+      }
       sent.set(userId, [delivered, read]);
       const frame: GroupReceiptFrame = {
         t: "group_receipt",
@@ -74,17 +88,12 @@ export class GroupReceipts {
 
 /** The lowest delivered and read cursors among the members other than `userId`. */
 export function lowestOfOthers(
-  cursors: MemberCursor[],
+  lowest: LowestCursors,
   userId: string,
 ): { delivered: number; read: number } | undefined {
-  let delivered = Number.MAX_SAFE_INTEGER;
-  let read = Number.MAX_SAFE_INTEGER;
-  let others = 0;
-  for (const c of cursors) {
-    if (c.userId === userId) continue;
-    others += 1;
-    delivered = Math.min(delivered, c.delivered);
-    read = Math.min(read, c.read);
-  }
-  return others === 0 ? undefined : { delivered, read };
+  // Of the two lowest, at most one is `userId`: the other is the lowest of the others.
+  const delivered = lowest.delivered.find((c) => c.userId !== userId);
+  const read = lowest.read.find((c) => c.userId !== userId);
+  if (delivered === undefined || read === undefined) return undefined;
+  return { delivered: delivered.seq, read: read.seq };
 }

@@ -120,7 +120,7 @@ async function sendMissedReceipts(ctx: DeliveryContext, conn: Connection, since:
   for (const conv of missed.groups) {
     const senders = await ctx.store.recentSenders(conv, 0);
     if (!senders.some((s) => s.userId === conn.userId)) continue;
-    const lowest = lowestOfOthers(await ctx.store.memberCursors(conv), conn.userId);
+    const lowest = lowestOfOthers(await ctx.store.lowestCursors(conv), conn.userId);
     if (lowest) conn.send({ t: "group_receipt", conv, ...lowest });
   }
 }

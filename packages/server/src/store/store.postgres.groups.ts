@@ -4,7 +4,7 @@ import { newId } from "./ids.ts";
 import {
   type GroupChange,
   type GroupChangeResult,
-  type MemberCursor,
+  type LowestCursors,
   type MemberInfo,
   type MessageReceipt,
   type NewGroup,
@@ -307,18 +307,19 @@ export async function memberOf(
   return row && { role: row.role, joinedSeq: row.joined_seq };
 }
 
-export async function memberCursors(q: Query, conversationId: string): Promise<MemberCursor[]> {
-  const rows = await q<{ user_id: string; delivered_seq: number; read_seq: number }>(
-    `SELECT user_id, delivered_seq, read_seq FROM members
-     WHERE conversation_id = $1 AND left_seq IS NULL ORDER BY user_id`,
+export async function lowestCursors(q: Query, conversationId: string): Promise<LowestCursors> {
+  // One statement, so both lists come from one snapshot.
+  const rows = await q<{ kind: "delivered" | "read"; user_id: string; seq: number }>(
+    `(SELECT 'delivered' AS kind, user_id, delivered_seq AS seq FROM members
+       WHERE conversation_id = $1 AND left_seq IS NULL ORDER BY delivered_seq, user_id LIMIT 2)
+     UNION ALL
+     (SELECT 'read', user_id, read_seq FROM members
+       WHERE conversation_id = $1 AND left_seq IS NULL ORDER BY read_seq, user_id LIMIT 2)`,
     [conversationId],
   );
-  return rows.map((r) => ({
-    conversationId,
-    userId: r.user_id,
-    delivered: r.delivered_seq,
-    read: r.read_seq,
-  }));
+  const of = (kind: "delivered" | "read") =>
+    rows.filter((r) => r.kind === kind).map((r) => ({ userId: r.user_id, seq: Number(r.seq) }));
+  return { delivered: of("delivered"), read: of("read") };
 }
 
 export async function recentSenders(

@@ -24,6 +24,7 @@ import {
   type CursorMove,
   type GroupChange,
   type GroupChangeResult,
+  type LowestCursors,
   type MemberCursor,
   type MemberInfo,
   type MessageReceipt,
@@ -560,8 +561,8 @@ export class PostgresStore implements Store {
     return groups.memberOf(this.#q, conversationId, userId);
   }
 
-  memberCursors(conversationId: string): Promise<MemberCursor[]> {
-    return groups.memberCursors(this.#q, conversationId);
+  lowestCursors(conversationId: string): Promise<LowestCursors> {
+    return groups.lowestCursors(this.#q, conversationId);
   }
 
   recentSenders(

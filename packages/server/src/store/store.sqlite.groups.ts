@@ -6,6 +6,7 @@ import { appendMessage } from "./store.sqlite.messages.ts";
 import type {
   GroupChange,
   GroupChangeResult,
+  LowestCursors,
   MemberCursor,
   MemberInfo,
   MessageReceipt,
@@ -249,18 +250,18 @@ export function memberOf(c: Conn, conversationId: string, userId: string): Membe
   return row && { role: row.role, joinedSeq: row.joined_seq };
 }
 
-export function memberCursors(c: Conn, conversationId: string): MemberCursor[] {
-  const rows = c
-    .q(
-      "SELECT user_id, delivered_seq, read_seq FROM members WHERE conversation_id = ? AND left_seq IS NULL ORDER BY user_id",
-    )
-    .all(conversationId) as Array<{ user_id: string; delivered_seq: number; read_seq: number }>;
-  return rows.map((r) => ({
-    conversationId,
-    userId: r.user_id,
-    delivered: r.delivered_seq,
-    read: r.read_seq,
-  }));
+export function lowestCursors(c: Conn, conversationId: string): LowestCursors {
+  // members is keyed (conversation_id, user_id): one range of the group, top two kept by the sorter.
+  const lowest = (column: "delivered_seq" | "read_seq") =>
+    (
+      c
+        .q(
+          `SELECT user_id, ${column} AS seq FROM members
+           WHERE conversation_id = ? AND left_seq IS NULL ORDER BY ${column}, user_id LIMIT 2`,
+        )
+        .all(conversationId) as Array<{ user_id: string; seq: number }>
+    ).map((r) => ({ userId: r.user_id, seq: r.seq }));
+  return c.snapshot(() => ({ delivered: lowest("delivered_seq"), read: lowest("read_seq") }));
 }
 
 export function recentSenders(

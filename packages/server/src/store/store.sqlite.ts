@@ -19,6 +19,7 @@ import type {
   CursorMove,
   GroupChange,
   GroupChangeResult,
+  LowestCursors,
   MemberCursor,
   MemberInfo,
   MessageReceipt,
@@ -248,8 +249,8 @@ export class SqliteStore implements Store {
   memberOf(conversationId: string, userId: string): Promise<MemberInfo | undefined> {
     return this.#read("memberOf", conversationId, userId);
   }
-  memberCursors(conversationId: string): Promise<MemberCursor[]> {
-    return this.#read("memberCursors", conversationId);
+  lowestCursors(conversationId: string): Promise<LowestCursors> {
+    return this.#read("lowestCursors", conversationId);
   }
   recentSenders(
     conversationId: string,

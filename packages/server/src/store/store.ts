@@ -168,6 +168,12 @@ export interface MemberCursor {
   read: number;
 }
 
+/** See `Store.lowestCursors`: per kind, at most two members, lowest first. */
+export interface LowestCursors {
+  delivered: Array<{ userId: string; seq: number }>;
+  read: Array<{ userId: string; seq: number }>;
+}
+
 export interface MissedReceipts {
   /** Direct conversations: the other member's cursors, by conversation id. */
   direct: MemberCursor[];
@@ -233,8 +239,13 @@ export interface GroupStore {
   groupInfo(conversationId: string): Promise<StoredGroup | undefined>;
   /** A current member's role and joined seq (direct conversations: member, 0), or undefined. */
   memberOf(conversationId: string, userId: string): Promise<MemberInfo | undefined>;
-  /** Every current member's cursors. */
-  memberCursors(conversationId: string): Promise<MemberCursor[]>;
+  /**
+   * The two lowest current members by delivered cursor, and the two lowest by read cursor
+   * (ties by user id): enough to tell any member the lowest cursors of the others (see
+   * `lowestOfOthers`), which is what group ticks are. The store does the scan, so a 20,000-member
+   * group costs two small result rows rather than 20,000 objects.
+   */
+  lowestCursors(conversationId: string): Promise<LowestCursors>;
   /**
    * Who sent the messages with seq > afterSeq, with each sender's highest seq. Looks at the last
    * 1,000 messages at most, so a member who stays away for long cannot make it a scan.
