@@ -37,6 +37,8 @@ export interface Config {
   sentLingerMs: number;
   /** How long acked cursor moves gather before one store write (receipts do not wait for it). */
   cursorFlushMs: number;
+  /** Relay mode: how long a pruned message's idempotency key is kept, ms (COURIER_DEDUPE_DAYS). */
+  dedupeWindowMs: number;
   logLevel: string;
   push: PushConfig;
 }
@@ -95,6 +97,7 @@ export function configFromEnv(env: Env = process.env): Config {
     groupReceiptIntervalMs: intFrom(env, "COURIER_GROUP_RECEIPT_MS", 200),
     sentLingerMs: intFrom(env, "COURIER_SENT_LINGER_MS", 4),
     cursorFlushMs: intFrom(env, "COURIER_CURSOR_FLUSH_MS", 10),
+    dedupeWindowMs: intFrom(env, "COURIER_DEDUPE_DAYS", 30) * 24 * 3600 * 1000,
     logLevel: env.COURIER_LOG_LEVEL ?? "info",
     push: {
       vapidPublicKey: env.COURIER_VAPID_PUBLIC_KEY || undefined,

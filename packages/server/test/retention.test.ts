@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { ServerFrame } from "@courier/protocol";
 import { login, register } from "./support/accounts.ts";
 import { startCourier } from "./support/courier.ts";
+import { metric } from "./support/metrics.ts";
 import { RawSocket } from "./support/raw-socket.ts";
 
 type Sent = Extract<ServerFrame, { t: "sent" }>;
@@ -77,6 +78,34 @@ async function scenario(retention: "history" | "relay") {
 }
 
 describe("retention", () => {
+  it("relay: a pruned message's key is forgotten past COURIER_DEDUPE_DAYS", async () => {
+    // 0 days: keys go with the prune pass that made them.
+    const courier = await startCourier({ COURIER_RETENTION: "relay", COURIER_DEDUPE_DAYS: "0" });
+    try {
+      const alice = await register(courier.url);
+      const bob = await register(courier.url);
+      const sa = await RawSocket.authed(courier.url, alice.token);
+      const sb = await RawSocket.authed(courier.url, bob.token);
+      const send = { t: "send", cid: "k1", to: bob.user.id, content: { type: "text", text: "hi" } };
+      sa.sendJson(send);
+      const sent = await sa.waitFor((f): f is Sent => f.t === "sent");
+      const msg = await sb.waitFor((f): f is Msg => f.t === "msg");
+      sb.sendJson({ t: "ack", conv: msg.conv, seq: msg.seq });
+      await eventually(
+        async () => (await metric(courier.url, "courier_dedupe_keys_expired_total")) === 1,
+      );
+      // The retry is no longer recognised: a new message, with a new id and seq.
+      sa.sendJson(send);
+      await eventually(async () => sa.frames.filter((f) => f.t === "sent").length === 2);
+      const again = sa.frames.filter((f): f is Sent => f.t === "sent")[1];
+      assert.notEqual(again?.id, sent.id);
+      assert.equal(again?.seq, sent.seq + 1);
+      for (const s of [sa, sb]) s.close();
+    } finally {
+      await courier.stop();
+    }
+  });
+
   it("relay: the row is deleted once every recipient device acked it", () => scenario("relay"));
   it("history: the row is kept after every device acked it", () => scenario("history"));
 });

@@ -32,6 +32,8 @@ export class CursorBatcher {
   /** Relay mode: conversations to prune after the current batch. */
   readonly #toPrune = new Set<string>();
   #pruning = false;
+  /** When #expireKeys last ran, ms. */
+  #keysExpiredAt = 0;
 
   readonly #groups: GroupReceipts | undefined;
   /** Direct conversations: the member cursors last announced, so each advance goes out once. */
@@ -180,6 +182,25 @@ export class CursorBatcher {
     this.#ctx.metrics.receipts.inc(advanced.length);
   }
 
+  /**
+   * Relay mode keeps the idempotency key of each pruned message (who sent what id when, no
+   * content) so that a late retry is a duplicate; past COURIER_DEDUPE_DAYS the keys go too, or
+   * the metadata of every delivered message would stay forever. Piggybacks on pruning, at most
+   * once a minute (or once per window, if shorter), in bounded store calls.
+   */
+  async #expireKeys(): Promise<void> {
+    const window = this.#ctx.config.dedupeWindowMs;
+    const now = Date.now();
+    if (now - this.#keysExpiredAt < Math.min(60_000, window)) return;
+    this.#keysExpiredAt = now;
+    // A full chunk means more may be waiting (the window was shortened, or the server was
+    // down): the next one at once.
+    for (let n = keysPerExpiry; n === keysPerExpiry; ) {
+      n = await this.#ctx.store.expireSentCids(now - window, keysPerExpiry);
+      this.#ctx.metrics.keysExpired.inc(n);
+    }
+  }
+
   /** One prune pass at a time; conversations touched meanwhile wait for the next pass. */
   async #prune(): Promise<void> {
     this.#pruning = true;
@@ -192,6 +213,7 @@ export class CursorBatcher {
         );
         this.#ctx.metrics.messagesPruned.inc(counts.reduce((a, b) => a + b, 0));
       }
+      await this.#expireKeys();
     } catch (err) {
       this.#ctx.log.warn({ err }, "relay prune failed; retried after the next receipt");
     } finally {
@@ -200,7 +222,9 @@ export class CursorBatcher {
   }
 }
 
-/** Per (user, conversation): the device that moved, whose own `receipt` it does not need. */
+/** Idempotency keys forgotten per store call (see CursorBatcher.#expireKeys). */
+const keysPerExpiry = 10_000;
+
 function moversOf(moves: CursorMove[]): Map<string, string> {
   return new Map(moves.map((m) => [`${m.userId}\u0000${m.conversationId}`, m.deviceId]));
 }

@@ -30,6 +30,10 @@ export function createMetrics() {
       "courier_messages_pruned_total",
       "Messages deleted after delivery (relay mode)",
     ),
+    keysExpired: counter(
+      "courier_dedupe_keys_expired_total",
+      "Idempotency keys of pruned messages forgotten past COURIER_DEDUPE_DAYS (relay mode)",
+    ),
     slowConsumers: counter("courier_slow_consumers_total", "Connections dropped for not reading"),
   };
 }

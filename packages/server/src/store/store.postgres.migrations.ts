@@ -136,6 +136,11 @@ export const migrations: readonly string[] = [
   WHERE c.id = m.conversation_id AND c.kind = 'group';
   DROP INDEX members_by_conversation_updated;
   `,
+  // 5: sent_cids by ts, SQLite's migration 5: relay mode forgets idempotency keys older than
+  // COURIER_DEDUPE_DAYS, oldest first.
+  `
+  CREATE INDEX sent_cids_by_ts ON sent_cids (ts);
+  `,
 ];
 
 /** Any fixed 64-bit number, shared by every node: the advisory lock that serialises migrations. */

@@ -525,6 +525,19 @@ export class PostgresStore implements Store {
     return rows[0]?.n ?? 0;
   }
 
+  async expireSentCids(before: number, limit: number): Promise<number> {
+    const rows = await this.#query<{ n: number }>(
+      `WITH gone AS (
+         DELETE FROM sent_cids WHERE (sender_id, cid) IN
+           (SELECT sender_id, cid FROM sent_cids WHERE ts < $1 ORDER BY ts LIMIT $2)
+         RETURNING 1
+       )
+       SELECT count(*)::int AS n FROM gone`,
+      [before, limit],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   /** `SELECT 1` on a pooled connection, within 2 s (a health check must answer quickly). */
   async health(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;

@@ -29,7 +29,7 @@ import {
   recentSenders,
 } from "./store.sqlite.groups.ts";
 import { appendMessage, messagesAfter, messagesBefore } from "./store.sqlite.messages.ts";
-import { pruneDelivered } from "./store.sqlite.prune.ts";
+import { expireSentCids, pruneDelivered } from "./store.sqlite.prune.ts";
 
 /**
  * Every store operation, by name. Writes run in the worker inside the batch transaction; reads
@@ -45,6 +45,7 @@ export const writeOps = {
   appendMessage,
   moveCursors,
   pruneDelivered,
+  expireSentCids,
   createGroup,
   changeGroup,
 };
@@ -76,6 +77,7 @@ export const readOps = {
  */
 export const singleStatementOps: ReadonlySet<string> = new Set<WriteOpName>([
   "appendMessage",
+  "expireSentCids",
   "setDisplayName",
   "createDevice",
   "revokeDevice",

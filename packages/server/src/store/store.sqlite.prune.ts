@@ -16,6 +16,17 @@ import type { WriteCtx } from "./store.sqlite.ctx.ts";
  * The deleted messages' idempotency keys are copied to `sent_cids` first, so a late retry of one
  * of them is still recognised as a duplicate.
  */
+/** See `Store.expireSentCids`. */
+export function expireSentCids(w: WriteCtx, before: number, limit: number): number {
+  const result = w.conn
+    .q(
+      `DELETE FROM sent_cids WHERE (sender_id, cid) IN
+         (SELECT sender_id, cid FROM sent_cids WHERE ts < ? ORDER BY ts LIMIT ?)`,
+    )
+    .run(before, limit);
+  return Number(result.changes);
+}
+
 export function pruneDelivered(w: WriteCtx, conversationId: string): number {
   const last = w.lastSeq(conversationId);
   if (last === undefined || last === 0) return 0;

@@ -165,6 +165,17 @@ export const migrations: readonly Migration[] = [
       DROP INDEX members_by_conversation_updated;
     `,
   },
+  {
+    version: 5,
+    note: "sent_cids by ts: relay mode forgets old idempotency keys, oldest first",
+    sql: `
+      -- Relay mode keeps a pruned message's (sender, cid, conversation, seq, id, ts) so that a
+      -- late retry is still a duplicate; past COURIER_DEDUPE_DAYS it is deleted, oldest first,
+      -- so that the metadata of delivered messages does not stay forever. Keys are stamped with
+      -- their message's time, which grows: the index is appended to.
+      CREATE INDEX sent_cids_by_ts ON sent_cids(ts);
+    `,
+  },
 ];
 
 /**

@@ -270,6 +270,9 @@ export class SqliteStore implements Store {
   pruneDelivered(conversationId: string): Promise<number> {
     return this.#write("pruneDelivered", conversationId);
   }
+  expireSentCids(before: number, limit: number): Promise<number> {
+    return this.#write("expireSentCids", before, limit);
+  }
 
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -89,6 +89,12 @@ export interface Store extends GroupStore {
    * (other than the message's sending device) has acked. Returns how many were deleted.
    */
   pruneDelivered(conversationId: string): Promise<number>;
+  /**
+   * Relay mode: forgets up to `limit` idempotency keys of pruned messages that were stored
+   * before `before` (ms since the epoch), oldest first; returns how many. A retry of such a
+   * message is then stored as a new one, so `before` must lie beyond any client's retries.
+   */
+  expireSentCids(before: number, limit: number): Promise<number>;
 
   /**
    * Resolves if the store can serve requests now (a cheap round trip to the backend: the SQLite

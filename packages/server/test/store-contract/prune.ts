@@ -120,5 +120,25 @@ export function pruneContract(make: MakeStore): void {
         assert.equal((await store.conversationsOf(alice.user.id))[0]?.lastSeq, 2);
         assert.deepEqual(seqs([(await send(store, conv, alice, "new")).message]), range(3, 3));
       }));
+
+    it("forgets pruned messages' keys stored before a time, oldest first; a retry is then new", () =>
+      withStore(make, async ({ store }) => {
+        const { alice, bob, conv } = await pair(store);
+        const first = await send(store, conv, alice, "k1", "one");
+        await new Promise((resolve) => setTimeout(resolve, 5)); // a later ts for the second
+        const second = await send(store, conv, alice, "k2", "two");
+        await ack(store, conv, bob, 2);
+        assert.equal(await store.pruneDelivered(conv), 2);
+        assert.equal(await store.expireSentCids(first.message.ts, 10), 0, "none older than k1");
+        assert.equal(await store.expireSentCids(second.message.ts + 1, 1), 1, "k1 goes first");
+
+        const k2 = await send(store, conv, alice, "k2", "two");
+        assert.equal(k2.duplicate, true, "k2 is still known");
+        assert.equal(k2.message.id, second.message.id);
+        const k1 = await send(store, conv, alice, "k1", "one");
+        assert.equal(k1.duplicate, false, "k1 is forgotten: its retry is a new message");
+        assert.equal(k1.message.seq, 3);
+        assert.equal(await store.expireSentCids(second.message.ts + 1, 10), 1, "then k2");
+      }));
   });
 }

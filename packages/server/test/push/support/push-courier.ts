@@ -46,11 +46,6 @@ export async function startPushCourier(
   });
 }
 
-/** Reads one sample of a metric from /metrics, 0 when absent. */
-export async function metric(baseUrl: string, name: string, labels = ""): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ""} `));
-  return line ? Number(line.split(" ").at(-1)) : 0;
-}
+export { metric } from "../../support/metrics.ts";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
