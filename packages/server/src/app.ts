@@ -1,6 +1,5 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CloseCode } from "@courier/protocol";
 import type { Express } from "express";
 import pino, { type Logger } from "pino";
 import { openBus, openStore } from "./backends.ts";
@@ -74,12 +73,14 @@ export async function createCourier(
   const unsubscribeCluster = bus.subscribe(clusterTopic, (event) => {
     if (event.invalidateMembers !== undefined) membership.forget(event.invalidateMembers);
   });
-  // Events published while the bus was cut off are lost: every local client reconnects and
-  // resyncs from its cursors, which the store holds.
-  const offReconnect = bus.onReconnect(() => {
+  // Events published while the bus was cut off are lost: every local client catches up from its
+  // cursors, which the store holds, over the socket it has (see Gateway.resyncAll).
+  const offReconnect = bus.onReconnect((cutOffAt) => {
     membership.forgetAll();
-    const closed = router.closeAll(CloseCode.goingAway, "bus reconnected: resync");
-    log.warn({ closed }, "bus reconnected: closed local connections so that clients resync");
+    gateway.resyncAll(cutOffAt).then(
+      (counts) => log.warn(counts, "bus reconnected: local connections resynced"),
+      (err: unknown) => log.error({ err }, "bus reconnected: resync failed"),
+    );
   });
   const ctx: DeliveryContext = {
     config,

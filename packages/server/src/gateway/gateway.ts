@@ -13,6 +13,8 @@ import { takeToken } from "./rate-limit.ts";
 
 /** Rate-limited frames in a row after which a connection is closed as a flood. */
 const maxViolations = 200;
+/** Connections resynced at once after the bus lost events (see Gateway.resyncAll). */
+const resyncConcurrency = 32;
 
 /**
  * The WebSocket front door at `/ws`: upgrade, authentication by the first frame, heartbeats,
@@ -52,6 +54,37 @@ export class Gateway {
 
   get size(): number {
     return this.#connections.size;
+  }
+
+  /**
+   * After the bus lost events (a NATS reconnect): every connection catches up from the store.
+   * A live one runs its sync again in place, as after a reconnect but without one (no socket,
+   * handshake or authentication redone, no disconnect seen by the user); the device drops what
+   * it already had by seq, and gets the receipts that changed since the bus was cut off. A
+   * connection still authenticating or syncing may have read its backlog before the outage
+   * ended: it is closed with `going away` and comes back. The syncs run a few at a time, so
+   * that thousands of connections queue their store reads instead of piling them up.
+   */
+  async resyncAll(cutOffAt: number): Promise<{ resynced: number; closed: number }> {
+    const live: Connection[] = [];
+    let closed = 0;
+    for (const conn of this.#connections) {
+      if (conn.state === "live") live.push(conn);
+      else {
+        conn.close(CloseCode.goingAway, "bus reconnected: resync");
+        closed++;
+      }
+    }
+    let next = 0;
+    const resyncOne = async () => {
+      for (let conn = live[next++]; conn !== undefined; conn = live[next++]) {
+        if (conn.state !== "live") continue; // closed meanwhile
+        conn.state = "syncing";
+        await syncConnection(this.#ctx, conn, cutOffAt);
+      }
+    };
+    await Promise.all(Array.from({ length: resyncConcurrency }, resyncOne));
+    return { resynced: live.length, closed };
   }
 
   /** Closes every connection with `going away`, so clients reconnect elsewhere. */

@@ -45,7 +45,7 @@ export class MemoryBus implements Bus {
   async ready(): Promise<void> {}
 
   /** In one process nothing is ever lost in transit: there is no reconnect to report. */
-  onReconnect(_handler: () => void): () => void {
+  onReconnect(_handler: (cutOffAt: number) => void): () => void {
     return () => {};
   }
 

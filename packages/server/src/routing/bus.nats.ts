@@ -49,8 +49,10 @@ export class NatsBus implements Bus {
   /** Per-user chain, so that one user's presence writes from this node apply in call order. */
   readonly #chains = new Map<string, Promise<void>>();
   readonly #heartbeat: NodeJS.Timeout;
-  readonly #reconnectHandlers = new Set<() => void>();
+  readonly #reconnectHandlers = new Set<(cutOffAt: number) => void>();
   #connected = true;
+  /** When the current (or last) outage began, ms since the epoch. */
+  #cutOffAt = 0;
   #closed = false;
 
   private constructor(nc: NatsConnection, presence: NatsPresence, options: NatsBusOptions) {
@@ -173,7 +175,7 @@ export class NatsBus implements Bus {
     }
   }
 
-  onReconnect(handler: () => void): () => void {
+  onReconnect(handler: (cutOffAt: number) => void): () => void {
     this.#reconnectHandlers.add(handler);
     return () => this.#reconnectHandlers.delete(handler);
   }
@@ -232,6 +234,8 @@ export class NatsBus implements Bus {
   async #watchStatus(): Promise<void> {
     for await (const status of this.#nc.status()) {
       if (status.type === "disconnect") {
+        // The first disconnect of an outage counts: attempts to reconnect report again.
+        if (this.#connected) this.#cutOffAt = Date.now();
         this.#connected = false;
         this.#options.onStatus?.("disconnected", String(status.server ?? ""));
       } else if (status.type === "reconnect") {
@@ -256,7 +260,7 @@ export class NatsBus implements Bus {
     }
     for (const handler of [...this.#reconnectHandlers]) {
       try {
-        handler();
+        handler(this.#cutOffAt);
       } catch {
         // A handler's failure is its own; the others still run.
       }

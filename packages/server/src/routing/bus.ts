@@ -25,10 +25,12 @@ export interface Bus {
    * Calls `handler` each time the bus is back after an outage in which events may have been lost
    * (NATS: a reconnect; events published while this node was cut off, or held only by a NATS
    * server that restarted, are gone). It runs once this node's subscriptions are in effect
-   * again, so that whoever resyncs from the store then misses nothing. The memory bus never
-   * loses events and never calls it. Returns a function that removes the handler.
+   * again, so that whoever resyncs from the store then misses nothing. `cutOffAt` is when the
+   * node lost the bus (ms since the epoch): what happened since may not have reached it. The
+   * memory bus never loses events and never calls it. Returns a function that removes the
+   * handler.
    */
-  onReconnect(handler: () => void): () => void;
+  onReconnect(handler: (cutOffAt: number) => void): () => void;
   close(): Promise<void>;
 }
 

@@ -109,17 +109,6 @@ export class Router {
     return this.#bus.ready();
   }
 
-  /**
-   * Closes every connection on this node (e.g. with 1001 after the bus lost events): clients
-   * reconnect with backoff and resync from their cursors, so whatever was lost reaches them.
-   */
-  closeAll(code: number, reason: string): number {
-    const all = [...this.#local.values()].flatMap((u) => u.connections);
-    // Copy first: closing a connection detaches it from these lists.
-    for (const connection of all) connection.close(code, reason);
-    return all.length;
-  }
-
   /** Whether the user has a connection on this node. */
   hasLocal(userId: string): boolean {
     return this.#local.has(userId);
