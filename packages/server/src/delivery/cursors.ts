@@ -225,6 +225,7 @@ export class CursorBatcher {
 /** Idempotency keys forgotten per store call (see CursorBatcher.#expireKeys). */
 const keysPerExpiry = 10_000;
 
+/** Per (user, conversation): the device that moved, whose own `receipt` it does not need. */
 function moversOf(moves: CursorMove[]): Map<string, string> {
   return new Map(moves.map((m) => [`${m.userId}\u0000${m.conversationId}`, m.deviceId]));
 }
