@@ -6,9 +6,10 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ServerFrame } from "@courier/protocol";
 import { SqliteStore } from "../src/store/store.sqlite.ts";
-import type { CursorMove, Store } from "../src/store/store.ts";
+import type { CursorMove } from "../src/store/store.ts";
 import { register } from "./support/accounts.ts";
 import { startCourier, type TestCourier } from "./support/courier.ts";
+import { storeWithMovesHook } from "./support/hooked-store.ts";
 import { RawSocket } from "./support/raw-socket.ts";
 
 type Msg = Extract<ServerFrame, { t: "msg" }>;
@@ -20,29 +21,18 @@ type Msg = Extract<ServerFrame, { t: "msg" }>;
  */
 describe("cursor moves gather before one store write", () => {
   let courier: TestCourier;
-  let dir: string;
-  let inner: SqliteStore;
+  let removeStore: () => Promise<void>;
   const calls: CursorMove[][] = [];
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "courier-flush-"));
-    inner = await SqliteStore.open({ dataDir: dir });
-    const counting = new Proxy(inner, {
-      get(target, property) {
-        if (property === "moveCursors") {
-          return (moves: CursorMove[]) => {
-            calls.push(moves);
-            return target.moveCursors(moves);
-          };
-        }
-        const value = Reflect.get(target, property, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    }) as Store;
-    courier = await startCourier({ COURIER_CURSOR_FLUSH_MS: "400" }, { store: counting });
+    const { store, remove } = await storeWithMovesHook((moves) => {
+      calls.push(moves);
+    });
+    removeStore = remove;
+    courier = await startCourier({ COURIER_CURSOR_FLUSH_MS: "400" }, { store });
   });
   after(async () => {
     await courier.stop();
-    await rm(dir, { recursive: true, force: true });
+    await removeStore();
   });
 
   it("stores acks from several ticks in one call, and announces each receipt at once", async () => {

@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ServerFrame } from "@courier/protocol";
-import { SqliteStore } from "../src/store/store.sqlite.ts";
-import type { Store } from "../src/store/store.ts";
 import { register } from "./support/accounts.ts";
 import { startCourier, type TestCourier } from "./support/courier.ts";
+import { storeWithMovesHook } from "./support/hooked-store.ts";
 import { RawSocket } from "./support/raw-socket.ts";
 
 const commitDelayMs = 600;
@@ -19,28 +15,17 @@ const commitDelayMs = 600;
  */
 describe("receipts before the cursor commit", () => {
   let courier: TestCourier;
-  let dir: string;
-  let inner: SqliteStore;
+  let removeStore: () => Promise<void>;
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "courier-early-"));
-    inner = await SqliteStore.open({ dataDir: dir });
-    const slowCursors = new Proxy(inner, {
-      get(target, property) {
-        if (property === "moveCursors") {
-          return async (...args: Parameters<Store["moveCursors"]>) => {
-            await new Promise((r) => setTimeout(r, commitDelayMs));
-            return target.moveCursors(...args);
-          };
-        }
-        const value = Reflect.get(target, property, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    }) as Store;
-    courier = await startCourier({}, { store: slowCursors });
+    const { store, remove } = await storeWithMovesHook(
+      () => new Promise((r) => setTimeout(r, commitDelayMs)),
+    );
+    removeStore = remove;
+    courier = await startCourier({}, { store });
   });
   after(async () => {
     await courier.stop();
-    await rm(dir, { recursive: true, force: true });
+    await removeStore();
   });
 
   it("announces a delivered receipt without waiting for the cursor write", async () => {
