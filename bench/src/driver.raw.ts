@@ -1,3 +1,4 @@
+import { defaultGroupAckDelayMs } from "@courier/client";
 import { isDirectConversation, type ServerFrame } from "@courier/protocol";
 import WebSocket from "ws";
 import type { BenchSession } from "./accounts.ts";
@@ -11,7 +12,7 @@ import type { Driver, DriverTarget, Peer, PeerHooks } from "./driver.ts";
  * It exists to measure the SDK's own cost, and to hold many group members with a generator
  * that costs less per message than the server it measures.
  */
-export function rawDriver(target: DriverTarget, groupAckDelayMs = 100): Driver {
+export function rawDriver(target: DriverTarget, groupAckDelayMs = defaultGroupAckDelayMs): Driver {
   const wsUrl = `${target.url.replace(/^http/, "ws")}/ws`;
   const dirty: RawPeer[] = [];
   const flushAll = () => {

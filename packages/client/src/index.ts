@@ -11,6 +11,7 @@ export { randomId } from "./ids.ts";
 export { Inbox } from "./inbox.ts";
 export { Outbox, type OutboxOptions } from "./outbox.ts";
 export { ReceiptTracker } from "./receipts.ts";
+export { defaultGroupAckDelayMs } from "./receiver.ts";
 export { type FetchLike, RestApi } from "./rest.ts";
 export {
   type DefaultRetryOptions,

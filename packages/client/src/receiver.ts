@@ -13,6 +13,9 @@ import { ReceiptTracker } from "./receipts.ts";
 import type { ClientStorage, ConversationCursors } from "./storage.ts";
 import { type ClientEvents, CourierError, type LocalMessage, statusRank } from "./types.ts";
 
+/** How long a group's ack waits unless ReceiverOptions.groupAckDelayMs says otherwise, ms. */
+export const defaultGroupAckDelayMs = 100;
+
 export interface ReceiverOptions {
   storage: ClientStorage;
   outbox: Outbox;
@@ -299,7 +302,7 @@ export class Receiver {
       for (const c of cursors) this.#cursors.set(c.conv, c);
     }
 
-    const delay = this.#o.groupAckDelayMs ?? 100;
+    const delay = this.#o.groupAckDelayMs ?? defaultGroupAckDelayMs;
     for (const conv of ack) {
       if (delay > 0 && !isDirect(conv)) {
         this.#groupAcks.add(conv);
