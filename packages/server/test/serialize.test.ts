@@ -50,3 +50,12 @@ it("frames a frame shared by many connections once, and a batch as one array", (
   const batch = frameBatch([pong, pong]);
   assert.equal(batch.subarray(2).toString(), JSON.stringify([pong, pong]));
 });
+
+it("keeps its caches out of sight: the frame still equals, spreads and lists as it was", () => {
+  const receipt: ServerFrame = { t: "receipt", conv: "d:a:b", user: "b", delivered: 3, read: 1 };
+  const copy = structuredClone(receipt);
+  frameBatch([receipt]);
+  assert.deepStrictEqual(receipt, copy);
+  assert.deepStrictEqual({ ...receipt }, copy);
+  assert.deepStrictEqual(Object.keys(receipt), Object.keys(copy));
+});
