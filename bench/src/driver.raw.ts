@@ -7,7 +7,8 @@ import type { Driver, DriverTarget, Peer, PeerHooks } from "./driver.ts";
 /**
  * `--raw`: the least a client must do to take part in the delivery flow, straight on the wire
  * protocol, with no SDK: authenticate, send, ack what arrives (one cumulative `ack` per
- * conversation per tick), and read `sent`/`receipt`. Frames of one tick leave as one message,
+ * conversation per tick), pull what a large group's `notify` announces, and read `sent`/`receipt`.
+ * Frames of one tick leave as one message,
  * like the SDK's; a group's ack waits `groupAckDelayMs` as the SDK's does (ReceiverOptions).
  * It exists to measure the SDK's own cost, and to hold many group members with a generator
  * that costs less per message than the server it measures.
@@ -77,6 +78,10 @@ class RawPeer implements Peer {
   #undelivered = new Map<string, Map<number, number>>();
   /** The peer's delivered cursor per conversation. */
   #peerDelivered = new Map<string, number>();
+  /** Per conversation: highest seq received, where a pull starts. */
+  #have = new Map<string, number>();
+  /** Per large group: highest seq a `notify` announced, while a pull for it is out. */
+  #pulling = new Map<string, number>();
 
   constructor(
     ws: WebSocket,
@@ -137,12 +142,26 @@ class RawPeer implements Peer {
     this.#queue.push(frame);
   }
 
+  /** One pull at a time per conversation, from the highest seq received, until `seq` is in. */
+  #notified(conv: string, seq: number): void {
+    const have = this.#have.get(conv) ?? 0;
+    const out = this.#pulling.get(conv);
+    if (out !== undefined) {
+      if (seq > out) this.#pulling.set(conv, seq);
+      return;
+    }
+    if (seq <= have) return;
+    this.#pulling.set(conv, seq);
+    this.#push(JSON.stringify({ t: "pull", conv, after: have }));
+  }
+
   #receive(data: string): void {
     const value = JSON.parse(data) as ServerFrame | ServerFrame[];
     const frames = Array.isArray(value) ? value : [value];
     for (const f of frames) {
       switch (f.t) {
         case "msg": {
+          if (f.seq > (this.#have.get(f.conv) ?? 0)) this.#have.set(f.conv, f.seq);
           this.#hooks.received(f.cid, f.conv, f.content.type === "text" ? f.content.text : "");
           if (isDirectConversation(f.conv) || this.#ackGroupsLater === undefined) {
             this.#ackNow(f.conv, f.seq);
@@ -153,9 +172,16 @@ class RawPeer implements Peer {
           break;
         }
         case "notify":
-          // A large group's message too big to ride in its event: the SDK pulls it, this does not.
-          this.#hooks.error("raw_notify_not_pulled");
+          // A large group's message too big to ride in its event: pull it, as the SDK does.
+          this.#notified(f.conv, f.seq);
           break;
+        case "pulled": {
+          const announced = this.#pulling.get(f.conv) ?? 0;
+          this.#pulling.delete(f.conv);
+          // `more`: the page was full. Either way, pull on until what was announced is in.
+          this.#notified(f.conv, f.more ? Math.max(announced, f.upTo + 1) : announced);
+          break;
+        }
         case "sent": {
           const sentAt = this.#unacked.get(f.cid);
           if (sentAt === undefined) break; // a resend's second `sent`: already counted

@@ -59,3 +59,10 @@ test("group bench with raw protocol members: each of 5 messages exactly once, on
     "large",
   );
 });
+
+test("group bench with raw members, large path, messages too big to ride inline: notify, then pull", async () => {
+  // 5,000 characters of text is past inlineMessageChars (4,096): each message comes as a notify.
+  const r = await runGroup([...twentyMembers, "--raw", "--large-threshold", "8", "--size", "5000"]);
+  assertEveryMemberOnce(r, "large");
+  assert.deepEqual(r.errors, {});
+});
