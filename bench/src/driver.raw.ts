@@ -8,8 +8,8 @@ import type { Driver, DriverTarget, Peer, PeerHooks } from "./driver.ts";
  * `--raw`: the least a client must do to take part in the delivery flow, straight on the wire
  * protocol, with no SDK: authenticate, send, ack what arrives (one cumulative `ack` per
  * conversation per tick), pull what a large group's `notify` announces, and read `sent`/`receipt`.
- * Frames of one tick leave as one message,
- * like the SDK's; a group's ack waits `groupAckDelayMs` as the SDK's does (ReceiverOptions).
+ * Frames of one tick leave as one message, like the SDK's; a group's ack waits
+ * `groupAckDelayMs` as the SDK's does (ReceiverOptions).
  * It exists to measure the SDK's own cost, and to hold many group members with a generator
  * that costs less per message than the server it measures.
  */
