@@ -58,14 +58,17 @@ const usage = `usage: npm run bench -- [messaging|idle|store|group] [flags]
     --window W          messages in flight per sender, closed loop (10)
     --rate R            open loop instead: R messages/s in total, paced
     --size B            bytes of text per message (100)
-    --raw               drive the wire protocol directly, not the SDK (SDK overhead comparison;
-                        group: the members, which then cost the generator less than the server)
+    --raw               drive the wire protocol directly, not the SDK (SDK overhead comparison)
   idle                  hold idle authenticated connections, print server memory per connection
     --connections N     (10000)
     --settle S          seconds to wait once all are online (5)
   store                 the store benchmark (bench/src/store.ts)
-  group                 one group, its members online as SDK clients; the sender sends one
-                        message at a time: time from send until the last online member has it
+  group                 one group, its members online as raw wire-protocol clients; the sender
+                        (an SDK client) sends one message at a time: time from send until the
+                        last online member has it
+    --sdk               the members are SDK clients instead: on two cores the generator's
+                        1,000 SDK clients then take longer to read a message than the server
+                        takes to write it, and the figure is the generator's
     --members N         members besides the sender (1000)
     --sends S           measured messages, one at a time (100)
     --warmup-sends W    unmeasured messages sent first, while V8 optimizes the code (10)
@@ -116,6 +119,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
       procs: { type: "string" },
       target: { type: "string" },
       raw: { type: "boolean" },
+      sdk: { type: "boolean" },
       connections: { type: "string" },
       settle: { type: "string" },
       size: { type: "string" },
@@ -137,6 +141,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
     console.log(usage);
     return undefined;
   }
+  if (values.raw && values.sdk) {
+    console.error(`--raw and --sdk exclude each other\n\n${usage}`);
+    return undefined;
+  }
   const d = defaults();
   return {
     scenario,
@@ -149,7 +157,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
     procs: int(values.procs, d.procs, "procs", 1),
     procsGiven: values.procs !== undefined,
     target: values.target ?? "",
-    raw: values.raw ?? false,
+    // Group members are raw clients unless --sdk; every other scenario's clients are SDK clients
+    // unless --raw.
+    raw: values.raw ?? (scenario === "group" && values.sdk !== true),
     connections: int(values.connections, d.connections, "connections", 1),
     settle: num(values.settle, d.settle, "settle"),
     size: int(values.size, d.size, "size", 1),

@@ -88,7 +88,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
   report.line(
     `Courier group bench: ${int(args.members)} members + sender, ${int(online)} online, ` +
       `${args.warmupSends} warm-up + ${args.sends} measured sends one at a time, COURIER_LARGE_GROUP=${args.largeThreshold} → ` +
-      `${path_ === "small" ? "small path (fan-out on write)" : "large path (one event per node: the message inline, or notify + pull)"}, ${procs} worker processes, members ${args.raw ? "raw protocol clients (--raw)" : "SDK clients"}`,
+      `${path_ === "small" ? "small path (fan-out on write)" : "large path (one event per node: the message inline, or notify + pull)"}, ${procs} worker processes, members ${args.raw ? "raw protocol clients" : "SDK clients (--sdk)"}`,
   );
   let server: ServerHandle | undefined;
   let pool: WorkerPool | undefined;

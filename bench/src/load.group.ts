@@ -51,9 +51,9 @@ export class GroupLoad {
     };
     const ignore = () => {};
     const target = { url: setup.url, localAddress: setup.localAddress };
-    // SDK members exactly as an app runs them, the default; `--raw` members cost the generator
-    // less per message, so that on two cores reading 1,000 sockets does not take longer than
-    // the server writing them.
+    // Raw members, the default, cost the generator less per message than the server, so that on
+    // two cores reading 1,000 sockets does not take longer than the server writing them; `--sdk`
+    // members run exactly as an app runs them.
     const driver =
       setup.driver === "raw"
         ? rawDriver(target)

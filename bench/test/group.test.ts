@@ -42,27 +42,29 @@ function assertEveryMemberOnce(r: Record<string, unknown>, path: string): void {
 /** 20 members, 2 warm-up and 3 measured sends, 50 ms apart. */
 const twentyMembers = ["--members", "20", "--sends", "3", "--warmup-sends", "2", "--gap", "50"];
 
-test("group bench, small path: 20 members get each of 5 messages exactly once", async () => {
-  assertEveryMemberOnce(await runGroup(twentyMembers), "small");
+test("group bench, small path: 20 raw members (the default) get each of 5 messages exactly once", async () => {
+  const r = await runGroup(twentyMembers);
+  assertEveryMemberOnce(r, "small");
+  assert.equal(r.driver, "raw");
 });
 
-test("group bench, large path (threshold 8): 20 members get each of 5 messages once, through the group's event", async () => {
+test("group bench, large path (threshold 8): 20 raw members get each of 5 messages once, through the group's event", async () => {
   assertEveryMemberOnce(await runGroup([...twentyMembers, "--large-threshold", "8"]), "large");
 });
 
-test("group bench with raw protocol members: each of 5 messages exactly once, on both paths", async () => {
-  const small = await runGroup([...twentyMembers, "--raw"]);
+test("group bench with SDK members (--sdk): each of 5 messages exactly once, on both paths", async () => {
+  const small = await runGroup([...twentyMembers, "--sdk"]);
   assertEveryMemberOnce(small, "small");
-  assert.equal(small.driver, "raw");
+  assert.equal(small.driver, "sdk");
   assertEveryMemberOnce(
-    await runGroup([...twentyMembers, "--raw", "--large-threshold", "8"]),
+    await runGroup([...twentyMembers, "--sdk", "--large-threshold", "8"]),
     "large",
   );
 });
 
 test("group bench with raw members, large path, messages too big to ride inline: notify, then pull", async () => {
   // 5,000 characters of text is past inlineMessageChars (4,096): each message comes as a notify.
-  const r = await runGroup([...twentyMembers, "--raw", "--large-threshold", "8", "--size", "5000"]);
+  const r = await runGroup([...twentyMembers, "--large-threshold", "8", "--size", "5000"]);
   assertEveryMemberOnce(r, "large");
   assert.deepEqual(r.errors, {});
 });
