@@ -9,6 +9,7 @@ import { boundWebSocket } from "./driver.sdk.ts";
 import { sharedImmediate } from "./driver.ts";
 import type { GroupWorkerResult } from "./ipc.ts";
 import { groupTextPrefix, monotonicNow, quietWebSocket } from "./load.group.ts";
+import { describePauses, type Pauses, pausesBetween, readPauses } from "./pauses.ts";
 import { sleep } from "./pool.ts";
 import { sampleProc, threadCores, threadCpu } from "./proc.ts";
 import { int, mib, ms, Report } from "./report.ts";
@@ -64,6 +65,8 @@ export interface GroupResult {
     cpuMsPerSend: number;
     threads: Record<string, number>;
   } | null;
+  /** The server's GC pauses and event-loop delay over the send phase (from its /metrics). */
+  serverPauses: Pauses | null;
   sendPhaseSeconds: number;
   loadavg: number[];
   errors: Record<string, number>;
@@ -283,11 +286,13 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
       if (pid) peak = Math.max(peak, sampleProc(pid).rss);
     }, 250);
     await server.inspector?.startProfile();
+    const pausesFrom = await readPauses(server.url);
     const phaseFrom = Date.now();
     for (let k = args.warmupSends; k < total; k++) await sendOne(k, true);
     const phaseSeconds = (Date.now() - phaseFrom) / 1000;
     const after = pid ? sampleProc(pid) : undefined;
     const threads = pid ? threadCores(threadsFrom, threadCpu(pid), phaseSeconds) : {};
+    const pausesTo = await readPauses(server.url);
     clearInterval(sampler);
     if (server.inspector) {
       const file = await saveProfile(args.serverProfile, await server.inspector.stopProfile());
@@ -365,6 +370,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
             threads,
           }
         : null,
+      serverPauses: pausesFrom && pausesTo ? pausesBetween(pausesFrom, pausesTo) : null,
       sendPhaseSeconds: phaseSeconds,
       loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
       errors,
@@ -462,6 +468,7 @@ function print(report: Report, r: GroupResult): void {
             .join(", ")} cores`
         : "n/a",
     ],
+    ["server pauses", r.serverPauses ? describePauses(r.serverPauses) : "n/a (no /metrics)"],
     [
       "setup",
       `register ${r.setupSeconds.register.toFixed(1)} s, group ${r.setupSeconds.group.toFixed(1)} s, online ${r.setupSeconds.online.toFixed(1)} s`,

@@ -4,6 +4,7 @@ import path from "node:path";
 import { type BenchPair, createPairs, lastSeqs } from "./accounts.ts";
 import type { BenchArgs } from "./args.ts";
 import type { WorkerResult } from "./ipc.ts";
+import { describePauses, type Pauses, pausesBetween, readPauses } from "./pauses.ts";
 import { sleep } from "./pool.ts";
 import {
   machineBusySeconds,
@@ -55,6 +56,8 @@ export interface MessagingResult {
     /** Cores per thread name: the event loop is `MainThread`, the SQLite writer `WorkerThread`. */
     threads: Record<string, number>;
   } | null;
+  /** The server's GC pauses and event-loop delay over the window (from its /metrics). */
+  serverPauses: Pauses | null;
   generator: { cpuSeconds: number; cpuCores: number; cpuUsPerMsg: number; rss: number };
   /** CPU cores busy with anything but the server and the generator during the window (other load). */
   otherCores: number;
@@ -132,6 +135,7 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
     report.progress(`running: warm-up ${args.warmup} s, then ${args.duration} s measured`);
     await sleep(measureFrom - Date.now());
     await server.inspector?.startProfile();
+    const pausesFrom = await readPauses(server.url);
     const serverFrom = pid ? sampleProc(pid) : undefined;
     const threadsFrom = pid ? threadCpu(pid) : {};
     const genFrom = sampleProcs(pool.pids);
@@ -141,6 +145,7 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
     const threads = pid ? threadCores(threadsFrom, threadCpu(pid), args.duration) : {};
     const genTo = sampleProcs(pool.pids);
     const machineBusy = machineBusySeconds() - machineFrom;
+    const pausesTo = await readPauses(server.url);
     if (server.inspector) {
       const file = await saveProfile(args.serverProfile, await server.inspector.stopProfile());
       report.progress(`server CPU profile of the measured window: ${file}`);
@@ -162,6 +167,7 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
       genRss: genTo.rss,
       machineBusy,
       threads,
+      pauses: pausesFrom && pausesTo ? pausesBetween(pausesFrom, pausesTo) : null,
     });
     print(report, result);
     report.json(result);
@@ -217,6 +223,7 @@ function summarizeRun(
     genRss: number;
     machineBusy: number;
     threads: Record<string, number>;
+    pauses: Pauses | null;
   },
 ): MessagingResult {
   const sum = (f: (r: WorkerResult) => number) => results.reduce((n, r) => n + f(r), 0);
@@ -273,6 +280,7 @@ function summarizeRun(
           threads: s.threads,
         }
       : null,
+    serverPauses: s.pauses,
     generator: {
       cpuSeconds: s.genCpu,
       cpuCores: s.genCpu / args.duration,
@@ -311,6 +319,7 @@ function print(report: Report, r: MessagingResult): void {
             .join(", ")} cores`
         : "n/a",
     ],
+    ["server pauses", r.serverPauses ? describePauses(r.serverPauses) : "n/a (no /metrics)"],
     [
       "generator",
       `CPU ${r.generator.cpuSeconds.toFixed(1)} s = ${r.generator.cpuCores.toFixed(2)} cores over ${r.procs} processes, ` +

@@ -37,4 +37,12 @@ test("the messaging scenario delivers every message exactly once and reports a r
   assert.equal(r.ok, true);
   const latency = r.latencyMs as { count: number; p50: number; p99: number };
   assert.ok(latency.count > 0 && latency.p50 > 0 && latency.p99 >= latency.p50);
+  // The server's pauses, read from its /metrics at both ends of the window.
+  const pauses = r.serverPauses as {
+    gc: Record<string, { count: number }>;
+    loopDelayMs: { p99: number; max: number };
+  };
+  assert.ok(pauses, "the server's GC and event-loop figures");
+  assert.ok((pauses.gc.minor?.count ?? 0) > 0, "a 2 s run of a busy server has minor GCs");
+  assert.ok(pauses.loopDelayMs.max >= pauses.loopDelayMs.p99 && pauses.loopDelayMs.p99 >= 0);
 });

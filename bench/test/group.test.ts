@@ -37,6 +37,7 @@ function assertEveryMemberOnce(r: Record<string, unknown>, path: string): void {
   const last = r.lastMs as { count: number; p50: number; max: number };
   assert.equal(last.count, 3, "one timing per measured send, none for the warm-up");
   assert.ok(last.p50 > 0 && last.max >= last.p50);
+  assert.ok(r.serverPauses, "the server's GC and event-loop figures over the send phase");
 }
 
 /** 20 members, 2 warm-up and 3 measured sends, 50 ms apart. */
