@@ -46,6 +46,26 @@ async function withSqlite(fn: (store: SqliteStore, dataDir: string) => Promise<v
 }
 
 /** Retries `fn` until it succeeds (the worker is being replaced), for at most `ms`. */
+/**
+ * Twelve calls of 1,000 cursor moves for `member`, as CursorBatcher posts a large group's acks;
+ * each pushes `moves<i>` to `order` when answered, then calls `onAnswered`.
+ */
+function moveFlood(
+  store: SqliteStore,
+  conversationId: string,
+  member: { user: { id: string }; device: { id: string } },
+  order: string[],
+  onAnswered: () => void = () => {},
+): Promise<void>[] {
+  const move = { conversationId, userId: member.user.id, deviceId: member.device.id, delivered: 1 };
+  return range(1, 12).map((i) =>
+    store.moveCursors(range(1, 1000).map(() => ({ ...move }))).then(() => {
+      order.push(`moves${i}`);
+      onAnswered();
+    }),
+  );
+}
+
 async function eventually<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -93,13 +113,8 @@ describe("SQLite store specifics", () => {
       await send(store, conv, alice, "first");
       // Twelve chunks of 1,000 moves (as CursorBatcher posts a large group's acks), then one
       // append, all in the same tick: the append must not wait for every chunk.
-      const move = { conversationId: conv, userId: bob.user.id, deviceId: bob.device.id };
       const order: string[] = [];
-      const chunks = range(1, 12).map((i) =>
-        store.moveCursors(range(1, 1000).map(() => ({ ...move, delivered: 1 }))).then(() => {
-          order.push(`moves${i}`);
-        }),
-      );
+      const chunks = moveFlood(store, conv, bob, order);
       const append = send(store, conv, alice, "second").then(() => {
         order.push("append");
       });
@@ -114,19 +129,15 @@ describe("SQLite store specifics", () => {
     withSqlite(async (store) => {
       const { alice, bob, conv } = await pair(store);
       await send(store, conv, alice, "first");
-      const move = { conversationId: conv, userId: bob.user.id, deviceId: bob.device.id };
       const order: string[] = [];
       let append: Promise<void> | undefined;
       // Twelve chunks of 1,000 moves, two per batch (MOVE_BUDGET); the append comes once the
       // first batch is answered, so while the second one runs.
-      const chunks = range(1, 12).map((i) =>
-        store.moveCursors(range(1, 1000).map(() => ({ ...move, delivered: 1 }))).then(() => {
-          order.push(`moves${i}`);
-          append ??= send(store, conv, alice, "second").then(() => {
-            order.push("append");
-          });
-        }),
-      );
+      const chunks = moveFlood(store, conv, bob, order, () => {
+        append ??= send(store, conv, alice, "second").then(() => {
+          order.push("append");
+        });
+      });
       await Promise.all(chunks);
       await append;
       // Without the early end it would follow the next two chunks, in their batch.
