@@ -14,7 +14,7 @@ export interface BenchArgs {
   /** Open loop: total messages per second over all pairs; 0 = closed loop. */
   rate: number;
   procs: number;
-  /** Whether --procs was given (the group scenario otherwise picks its own). */
+  /** Whether --procs was given (otherwise one process per 10,000 clients, see generatorProcs). */
   procsGiven: boolean;
   /** An already running server, e.g. http://127.0.0.1:3000; empty = start one. */
   target: string;
@@ -79,7 +79,7 @@ const usage = `usage: npm run bench -- [messaging|idle|store|group] [flags]
     --gap MS            pause between sends, after the previous message reached everyone (200)
 
   common
-    --procs P           generator worker processes (2; group: one per 10,000 online members)
+    --procs P           generator worker processes (one per 10,000 clients)
     --target URL        use a running server instead of starting one
     --server-profile D  profile the server's CPU during the measured window (through the
                         inspector), .cpuprofile into folder D; read it with
@@ -184,7 +184,7 @@ function defaults(): Omit<BenchArgs, "scenario" | "rest"> {
     warmup: 3,
     window: 10,
     rate: 0,
-    procs: 2,
+    procs: 1,
     procsGiven: false,
     target: "",
     raw: false,

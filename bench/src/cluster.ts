@@ -15,7 +15,7 @@ import { machineBusySeconds, sampleProc, sampleProcs } from "./proc.ts";
 import { int, mib, ms, Report } from "./report.ts";
 import { summarize } from "./samples.ts";
 import { type ServerHandle, startServer } from "./server.ts";
-import { WorkerPool } from "./workers.ts";
+import { generatorProcs, WorkerPool } from "./workers.ts";
 
 /**
  * `npm run bench -- --cluster N [messaging flags]`: the one-on-one messaging benchmark across N
@@ -157,7 +157,7 @@ async function runClusterMessaging(args: BenchArgs, count: number): Promise<Clus
       (nodes[r] as NodeRun).connections++;
     });
 
-    const procs = Math.min(args.procs, args.pairs);
+    const procs = generatorProcs(args, 2 * args.pairs);
     // The generator processes are this file, forked with the worker flag set.
     workers = new WorkerPool<ClusterToWorker>(procs, {
       script: fileURLToPath(import.meta.url),

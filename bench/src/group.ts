@@ -15,7 +15,7 @@ import { sampleProc, threadCores, threadCpu } from "./proc.ts";
 import { int, mib, ms, Report } from "./report.ts";
 import { type LatencySummary, summarize } from "./samples.ts";
 import { type ServerHandle, startServer } from "./server.ts";
-import { WorkerPool } from "./workers.ts";
+import { generatorProcs, WorkerPool } from "./workers.ts";
 
 /** One server process holds about 19,500 sockets (20,000 files): the default cap on members online. */
 const maxOnline = 19_000;
@@ -82,12 +82,10 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
   const groupSize = args.members + 1;
   const path_ = groupSize > args.largeThreshold ? "large" : "small";
   const online = Math.min(args.members, args.online > 0 ? args.online : maxOnline);
-  // One generator process per 10,000 online members unless --procs says otherwise: each holds
-  // its clients' sockets well under the 20,000-file limit, and on 2 cores a second process for
-  // 1,000 members only competes with the server for the core while the message goes out
-  // (measured at 1,000 members: p99 42.5 ms with one process, 45.6 - 65.4 ms with two).
-  const wanted = args.procsGiven ? args.procs : Math.ceil(online / 10_000);
-  const procs = Math.max(1, Math.min(wanted, online));
+  // On 2 cores a second process for 1,000 members only competes with the server for the core
+  // while the message goes out (measured at 1,000 members: p99 42.5 ms with one process,
+  // 45.6 - 65.4 ms with two).
+  const procs = generatorProcs(args, online);
   report.line(
     `Courier group bench: ${int(args.members)} members + sender, ${int(online)} online, ` +
       `${args.warmupSends} warm-up + ${args.sends} measured sends one at a time, COURIER_LARGE_GROUP=${args.largeThreshold} → ` +

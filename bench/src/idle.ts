@@ -5,7 +5,7 @@ import { sleep } from "./pool.ts";
 import { sampleProc, sampleProcs } from "./proc.ts";
 import { int, mib, Report } from "./report.ts";
 import { type ServerHandle, startServer } from "./server.ts";
-import { WorkerPool } from "./workers.ts";
+import { generatorProcs, WorkerPool } from "./workers.ts";
 
 export interface IdleResult {
   bench: "idle";
@@ -65,7 +65,7 @@ export async function runIdle(args: BenchArgs): Promise<IdleResult> {
     const inspector = server.inspector;
     const base = pid ? await measure(pid, inspector) : undefined;
 
-    const procs = Math.min(args.procs, n);
+    const procs = generatorProcs(args, n);
     pool = new WorkerPool(procs, {
       boost: args.boost,
       ...(args.workerProfile ? { profileDir: args.workerProfile } : {}),

@@ -17,7 +17,7 @@ import {
 import { int, mib, ms, Report } from "./report.ts";
 import { type LatencySummary, summarize } from "./samples.ts";
 import { type ServerHandle, startServer } from "./server.ts";
-import { WorkerPool } from "./workers.ts";
+import { generatorProcs, WorkerPool } from "./workers.ts";
 
 export interface MessagingResult {
   bench: "messaging";
@@ -97,7 +97,7 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
       `registered ${int(args.pairs * 2)} users and ${int(args.pairs)} conversations in ${((Date.now() - t) / 1000).toFixed(1)} s`,
     );
 
-    const procs = Math.min(args.procs, args.pairs);
+    const procs = generatorProcs(args, 2 * args.pairs);
     pool = new WorkerPool(procs, {
       boost: args.boost,
       ...(args.workerProfile ? { profileDir: args.workerProfile } : {}),
