@@ -42,6 +42,8 @@ export interface BenchArgs {
   serverProfile: string;
   /** Start the server with `--cpu-prof` into this folder: its whole life, every thread (the SQLite writer too). */
   serverCpuProf: string;
+  /** Extra Node/V8 flags for the server it starts, such as --trace-gc-nvp. */
+  serverNodeArgs: string[];
   /** Write V8 CPU profiles of the generator workers into this folder. */
   workerProfile: string;
   /** Raise the server's and workers' scheduler priority (shared machine; needs root). */
@@ -86,6 +88,10 @@ const usage = `usage: npm run bench -- [messaging|idle|store|group] [flags]
                         npx node bench/src/profile-top.ts <file>
     --server-cpu-prof D start the server with --cpu-prof into folder D: its whole life, one
                         profile per thread (the SQLite writer thread included)
+    --server-node-args="FLAGS"
+                        start the server with these Node/V8 flags, for example
+                        --server-node-args="--trace-gc-nvp --max-semi-space-size=16"
+                        (with "=": the value starts with a dash)
     --worker-profile D  start the workers with --cpu-prof, profiles into folder D
     --boost             run server and workers in their own sessions with a raised autogroup
                         priority (root): on a shared machine, close to dedicated cores
@@ -131,6 +137,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
       gap: { type: "string" },
       "server-profile": { type: "string" },
       "server-cpu-prof": { type: "string" },
+      "server-node-args": { type: "string" },
       "worker-profile": { type: "string" },
       boost: { type: "boolean" },
       quiet: { type: "boolean" },
@@ -171,6 +178,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
     gap: num(values.gap, d.gap, "gap"),
     serverProfile: values["server-profile"] ?? "",
     serverCpuProf: values["server-cpu-prof"] ?? "",
+    serverNodeArgs: (values["server-node-args"] ?? "").split(" ").filter((flag) => flag !== ""),
     workerProfile: values["worker-profile"] ?? "",
     boost: values.boost ?? false,
     quiet: values.quiet ?? false,
@@ -199,6 +207,7 @@ function defaults(): Omit<BenchArgs, "scenario" | "rest"> {
     gap: 200,
     serverProfile: "",
     serverCpuProf: "",
+    serverNodeArgs: [],
     workerProfile: "",
     boost: false,
     quiet: false,

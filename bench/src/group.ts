@@ -14,7 +14,7 @@ import { sleep } from "./pool.ts";
 import { sampleProc, threadCores, threadCpu } from "./proc.ts";
 import { int, mib, ms, Report } from "./report.ts";
 import { type LatencySummary, summarize } from "./samples.ts";
-import { type ServerHandle, startServer } from "./server.ts";
+import { diagnosticOptions, type ServerHandle, startServer } from "./server.ts";
 import { generatorProcs, WorkerPool } from "./workers.ts";
 
 /** One server process holds about 19,500 sockets (20,000 files): the default cap on members online. */
@@ -98,7 +98,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
     server = await startServer({
       inspect: args.serverProfile !== "",
       boost: args.boost,
-      ...(args.serverCpuProf ? { cpuProfileDir: args.serverCpuProf } : {}),
+      ...diagnosticOptions(args),
       env: {
         COURIER_LARGE_GROUP: String(args.largeThreshold),
         COURIER_MAX_GROUP_SIZE: String(Math.max(100_000, groupSize)),

@@ -4,7 +4,7 @@ import type { Inspector } from "./inspector.ts";
 import { sleep } from "./pool.ts";
 import { sampleProc, sampleProcs } from "./proc.ts";
 import { int, mib, Report } from "./report.ts";
-import { type ServerHandle, startServer } from "./server.ts";
+import { diagnosticOptions, type ServerHandle, startServer } from "./server.ts";
 import { generatorProcs, WorkerPool } from "./workers.ts";
 
 export interface IdleResult {
@@ -54,7 +54,7 @@ export async function runIdle(args: BenchArgs): Promise<IdleResult> {
       : await startServer({
           inspect: true,
           boost: args.boost,
-          ...(args.serverCpuProf ? { cpuProfileDir: args.serverCpuProf } : {}),
+          ...diagnosticOptions(args),
         });
     const t = Date.now();
     const sessions = await registerUsers(server.url, n);

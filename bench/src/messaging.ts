@@ -16,7 +16,7 @@ import {
 } from "./proc.ts";
 import { int, mib, ms, Report } from "./report.ts";
 import { type LatencySummary, summarize } from "./samples.ts";
-import { type ServerHandle, startServer } from "./server.ts";
+import { diagnosticOptions, type ServerHandle, startServer } from "./server.ts";
 import { generatorProcs, WorkerPool } from "./workers.ts";
 
 export interface MessagingResult {
@@ -88,7 +88,7 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
       : await startServer({
           inspect: args.serverProfile !== "",
           boost: args.boost,
-          ...(args.serverCpuProf ? { cpuProfileDir: args.serverCpuProf } : {}),
+          ...diagnosticOptions(args),
         });
     report.progress(`server ${server.url}${server.pid ? ` (pid ${server.pid})` : ""}`);
     const t = Date.now();

@@ -25,8 +25,21 @@ export interface StartOptions {
   inspect?: boolean;
   /** Extra environment for the server. */
   env?: Record<string, string>;
+  /** Extra Node/V8 flags, before the server's script (`--server-node-args`). */
+  nodeArgs?: string[];
   /** Run it in its own session with a raised scheduler priority (see boost.ts). */
   boost?: boolean;
+}
+
+/** The diagnostics a bench run asked for on the server's command line. */
+export function diagnosticOptions(args: {
+  serverCpuProf: string;
+  serverNodeArgs: string[];
+}): Pick<StartOptions, "cpuProfileDir" | "nodeArgs"> {
+  return {
+    ...(args.serverCpuProf ? { cpuProfileDir: args.serverCpuProf } : {}),
+    nodeArgs: args.serverNodeArgs,
+  };
 }
 
 const serverMain = fileURLToPath(new URL("../../packages/server/src/main.ts", import.meta.url));
@@ -49,7 +62,7 @@ export function benchServerEnv(dataDir: string): Record<string, string> {
 
 export async function startServer(options: StartOptions = {}): Promise<ServerHandle> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "courier-bench-"));
-  const nodeArgs: string[] = [];
+  const nodeArgs: string[] = [...(options.nodeArgs ?? [])];
   if (options.cpuProfileDir) {
     nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${path.resolve(options.cpuProfileDir)}`);
   }
