@@ -14,7 +14,7 @@ import { sleep } from "./pool.ts";
 import { machineBusySeconds, sampleProc, sampleProcs } from "./proc.ts";
 import { int, mib, ms, Report } from "./report.ts";
 import { summarize } from "./samples.ts";
-import { type ServerHandle, startServer } from "./server.ts";
+import { diagnosticOptions, type ServerHandle, startServer } from "./server.ts";
 import { generatorProcs, WorkerPool } from "./workers.ts";
 
 /**
@@ -124,7 +124,9 @@ async function runClusterMessaging(args: BenchArgs, count: number): Promise<Clus
   try {
     const env = { COURIER_DATABASE_URL: db.url, COURIER_NATS_URL: natsUrl };
     // One after the other: the first migrates (the others would wait on its advisory lock).
-    for (let i = 0; i < count; i++) servers.push(await startServer({ env, boost: args.boost }));
+    for (let i = 0; i < count; i++) {
+      servers.push(await startServer({ env, boost: args.boost, ...diagnosticOptions(args) }));
+    }
     await sleep(1000);
     const nodes: NodeRun[] = servers.map((s, index) => ({
       index,
