@@ -1,4 +1,4 @@
-import { defaultGroupAckDelayMs } from "@courier/client";
+import { defaultGroupAckDelayMs, timeOrderedId } from "@courier/client";
 import { isDirectConversation, type ServerFrame } from "@courier/protocol";
 import WebSocket from "ws";
 import type { BenchSession } from "./accounts.ts";
@@ -37,8 +37,6 @@ export function rawDriver(target: DriverTarget, groupAckDelayMs = defaultGroupAc
     }
     delayed.push(peer);
   };
-  let cidCounter = 0;
-  const prefix = `${process.pid}.`;
   return {
     name: "raw",
     open(session: BenchSession, hooks: PeerHooks): Peer {
@@ -52,7 +50,8 @@ export function rawDriver(target: DriverTarget, groupAckDelayMs = defaultGroupAc
         session,
         hooks,
         markDirty,
-        () => prefix + cidCounter++,
+        // The SDK's client ids: time-ordered, so the server's idempotency index is appended to.
+        timeOrderedId,
         ackGroupsLater,
       );
     },

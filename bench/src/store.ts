@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { timeOrderedId } from "@courier/client";
 import { SqliteStore } from "../../packages/server/src/store/store.sqlite.ts";
 import type {
   CursorMove,
@@ -190,7 +191,7 @@ export async function runStoreBench(args: string[]): Promise<number> {
         conversationId: convs[k] as string,
         senderId: u.id,
         senderDeviceId: d.id,
-        cid: `c${i}`,
+        cid: timeOrderedId(),
         content: { type: "text", text },
       });
     });

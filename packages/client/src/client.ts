@@ -13,7 +13,7 @@ import type { BackoffOptions } from "./backoff.ts";
 import { FrameBatcher } from "./batcher.ts";
 import { ConnectionManager } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
-import { randomId } from "./ids.ts";
+import { timeOrderedId } from "./ids.ts";
 import { Outbox } from "./outbox.ts";
 import { Receiver } from "./receiver.ts";
 import { type FetchLike, RestApi } from "./rest.ts";
@@ -59,7 +59,7 @@ export interface CourierClientOptions {
   sendWindow?: number;
   /** Least time between two `typing: true` frames for one conversation, ms. Default 3,000. */
   typingThrottleMs?: number;
-  /** Client id generator. Default: random UUIDs. */
+  /** Client id generator. Default: time-ordered ids (timeOrderedId), which the server indexes cheaply. */
   newId?: () => string;
   /** How long a group's ack may wait (see ReceiverOptions.groupAckDelayMs), ms. Default 100. */
   groupAckDelayMs?: number;
@@ -207,7 +207,7 @@ export class CourierClient {
     const to = "to" in target ? target.to : undefined;
     const message: LocalMessage = {
       conv: to === undefined ? (target as { conv: string }).conv : directConversationId(me, to),
-      cid: (this.#o.newId ?? randomId)(),
+      cid: (this.#o.newId ?? timeOrderedId)(),
       from: me,
       ts: Date.now(),
       content,

@@ -7,7 +7,7 @@ export { FrameBatcher } from "./batcher.ts";
 export { CourierClient, type CourierClientOptions } from "./client.ts";
 export { ConnectionManager, type ConnectionOptions } from "./connection.ts";
 export { Emitter } from "./emitter.ts";
-export { randomId } from "./ids.ts";
+export { randomId, timeOrderedId } from "./ids.ts";
 export { Inbox } from "./inbox.ts";
 export { Outbox, type OutboxOptions } from "./outbox.ts";
 export { ReceiptTracker } from "./receipts.ts";

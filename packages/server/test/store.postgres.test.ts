@@ -6,6 +6,7 @@ import { migrations } from "../src/store/store.postgres.migrations.ts";
 import { PostgresStore } from "../src/store/store.postgres.ts";
 import { StoreUnavailableError } from "../src/store/store.ts";
 import { runStoreContract } from "./store.contract.ts";
+import { assertUpgradedCidKey, version5Rows } from "./store-contract/cid-key.ts";
 import {
   assertUpgradedReceipts,
   groupOfThirty,
@@ -277,6 +278,41 @@ describe("PostgresStore: cluster behaviour", { skip }, () => {
          WHERE schemaname = current_schema() AND indexname = 'members_by_conversation_updated'`,
       );
       assert.equal(index.rowCount, 0);
+    } finally {
+      await client.end();
+      await schema.drop();
+    }
+  });
+
+  test("upgrades a version-5 database: the idempotency key is led by cid", async () => {
+    const schema = await freshSchema(db);
+    const client = new pg.Client({ connectionString: schema.url });
+    await client.connect();
+    try {
+      await client.query(
+        "CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)",
+      );
+      for (const [i, sql] of migrations.slice(0, 5).entries()) {
+        await client.query(sql);
+        await client.query("INSERT INTO schema_migrations VALUES ($1, 0)", [i + 1]);
+      }
+      await client.query(version5Rows);
+      const store = await PostgresStore.open({ url: schema.url });
+      try {
+        await assertUpgradedCidKey(store);
+      } finally {
+        await store.close();
+      }
+      const { rows } = await client.query<{ def: string }>(
+        `SELECT pg_get_constraintdef(c.oid) AS def FROM pg_constraint c
+         JOIN pg_class t ON t.oid = c.conrelid
+         WHERE t.relname = 'messages' AND t.relnamespace = current_schema()::regnamespace
+           AND c.contype = 'u'`,
+      );
+      assert.deepEqual(
+        rows.map((r) => r.def),
+        ["UNIQUE (cid, sender_id)"],
+      );
     } finally {
       await client.end();
       await schema.drop();

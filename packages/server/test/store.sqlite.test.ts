@@ -8,6 +8,7 @@ import { migrations } from "../src/store/store.sqlite.schema.ts";
 import { SqliteStore, type SqliteStoreOptions } from "../src/store/store.sqlite.ts";
 import { StoreUnavailableError } from "../src/store/store.ts";
 import { runStoreContract } from "./store.contract.ts";
+import { assertUpgradedCidKey, version5Rows } from "./store-contract/cid-key.ts";
 import {
   assertUpgradedReceipts,
   groupOfThirty,
@@ -310,6 +311,57 @@ describe("SQLite store specifics", () => {
           .prepare("SELECT 1 FROM sqlite_master WHERE name = 'members_by_conversation_updated'")
           .get();
         assert.equal(index, undefined);
+      } finally {
+        after.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("upgrades a version-5 database: the log is rebuilt with the idempotency key led by cid", async () => {
+    const dataDir = await tempDir();
+    try {
+      const db = new DatabaseSync(join(dataDir, "courier.db"));
+      db.exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+      );
+      for (const m of migrations.filter((x) => x.version <= 5)) {
+        db.exec(m.sql);
+        db.prepare("INSERT INTO schema_migrations VALUES (?, 0)").run(m.version);
+      }
+      db.exec(version5Rows);
+      db.close();
+      const store = await SqliteStore.open({ dataDir });
+      try {
+        await assertUpgradedCidKey(store);
+      } finally {
+        await store.close();
+      }
+      const after = new DatabaseSync(join(dataDir, "courier.db"), { readOnly: true });
+      try {
+        const unique = (
+          after.prepare("PRAGMA index_list(messages)").all() as {
+            name: string;
+            unique: number;
+            origin: string;
+          }[]
+        ).filter((i) => i.unique === 1 && i.origin === "u");
+        assert.equal(unique.length, 1);
+        const columns = after
+          .prepare(`PRAGMA index_info(${JSON.stringify(unique[0]?.name)})`)
+          .all()
+          .map((c) => c.name);
+        assert.deepEqual(columns, ["cid", "sender_id"]);
+        // Arrival order (the rowids) survives the rebuild.
+        const order = after
+          .prepare("SELECT rowid, id FROM messages ORDER BY rowid")
+          .all()
+          .map((r) => [r.rowid, r.id]);
+        assert.deepEqual(order.slice(0, 2), [
+          [1, "m1"],
+          [2, "m2"],
+        ]);
       } finally {
         after.close();
       }

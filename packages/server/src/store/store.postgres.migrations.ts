@@ -141,6 +141,13 @@ export const migrations: readonly string[] = [
   `
   CREATE INDEX sent_cids_by_ts ON sent_cids (ts);
   `,
+  // 6: the idempotency key's unique index leads with cid, SQLite's migration 6: client ids are
+  // time-ordered, so new keys land at the index's right edge instead of on their sender's page.
+  // Inserts check no conflict target by name (ON CONFLICT DO NOTHING), so the swap is all.
+  `
+  ALTER TABLE messages DROP CONSTRAINT messages_sender_id_cid_key;
+  ALTER TABLE messages ADD CONSTRAINT messages_cid_sender_id_key UNIQUE (cid, sender_id);
+  `,
 ];
 
 /** Any fixed 64-bit number, shared by every node: the advisory lock that serialises migrations. */

@@ -54,7 +54,7 @@ export function messagesBefore(
 export type AppendOutcome = { id: string; seq: number; ts: number } | { duplicate: StoredMessage };
 
 /**
- * Appends one message. The seq comes from the worker's cache, and the (sender, cid) uniqueness
+ * Appends one message. The seq comes from the worker's cache, and the (cid, sender) uniqueness
  * check is the INSERT itself (ON CONFLICT DO NOTHING), so a new message costs one INSERT (and,
  * once relay mode has pruned anything, one probe of `sent_cids`). The INSERT is the only write, so a failure leaves nothing behind
  * and the op needs no savepoint.
@@ -69,7 +69,7 @@ export function appendMessage(w: WriteCtx, m: NewMessage): AppendOutcome {
   const { changes } = w.conn
     .q(
       `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (sender_id, cid) DO NOTHING`,
+       ON CONFLICT (cid, sender_id) DO NOTHING`,
     )
     .run(
       m.conversationId,

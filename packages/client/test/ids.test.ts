@@ -1,0 +1,19 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { timeOrderedId } from "../src/ids.ts";
+
+test("time-ordered ids sort by the millisecond they were made in", () => {
+  const earlier = timeOrderedId(1_790_000_000_000);
+  const later = timeOrderedId(1_790_000_000_001);
+  assert.ok(earlier < later, `${earlier} < ${later}`);
+  // Padded: a time with fewer hex digits still sorts first.
+  assert.ok(timeOrderedId(0xfff) < timeOrderedId(0x1000));
+  assert.equal(earlier.slice(0, 12), (1_790_000_000_000).toString(16).padStart(12, "0"));
+});
+
+test("time-ordered ids are 32 hex characters and unique within one millisecond", () => {
+  const now = Date.now();
+  const ids = Array.from({ length: 10_000 }, () => timeOrderedId(now));
+  for (const id of ids.slice(0, 10)) assert.match(id, /^[0-9a-f]{32}$/);
+  assert.equal(new Set(ids).size, ids.length);
+});
