@@ -16,6 +16,33 @@ import { freshDatabase, freshSchema, postgresSkip, type TestDatabase } from "./s
 import { TcpProxy } from "./support/tcp-proxy.ts";
 
 /**
+ * Builds the schema up to `version` holding `rows` through `client`, then opens it as a store
+ * (which runs the newer migrations) and runs `check` on the upgraded store.
+ */
+async function upgradeFrom(
+  client: pg.Client,
+  url: string,
+  version: number,
+  rows: string,
+  check: (store: PostgresStore) => Promise<void>,
+): Promise<void> {
+  await client.query(
+    "CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)",
+  );
+  for (const [i, sql] of migrations.slice(0, version).entries()) {
+    await client.query(sql);
+    await client.query("INSERT INTO schema_migrations VALUES ($1, 0)", [i + 1]);
+  }
+  await client.query(rows);
+  const store = await PostgresStore.open({ url });
+  try {
+    await check(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
  * What only PostgreSQL has to prove beyond the shared contract: several nodes on one database
  * (concurrent migrations, seqs and dedupe serialised across stores) and losing the connection.
  */
@@ -249,20 +276,7 @@ describe("PostgresStore: cluster behaviour", { skip }, () => {
     const client = new pg.Client({ connectionString: schema.url });
     await client.connect();
     try {
-      await client.query(
-        "CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)",
-      );
-      for (const [i, sql] of migrations.slice(0, 3).entries()) {
-        await client.query(sql);
-        await client.query("INSERT INTO schema_migrations VALUES ($1, 0)", [i + 1]);
-      }
-      await client.query(version3Rows);
-      const store = await PostgresStore.open({ url: schema.url });
-      try {
-        await assertUpgradedReceipts(store);
-      } finally {
-        await store.close();
-      }
+      await upgradeFrom(client, schema.url, 3, version3Rows, assertUpgradedReceipts);
       const { rows } = await client.query<{ id: string; cursors_at: string }>(
         "SELECT id, cursors_at::text FROM conversations ORDER BY id",
       );
@@ -289,20 +303,7 @@ describe("PostgresStore: cluster behaviour", { skip }, () => {
     const client = new pg.Client({ connectionString: schema.url });
     await client.connect();
     try {
-      await client.query(
-        "CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)",
-      );
-      for (const [i, sql] of migrations.slice(0, 5).entries()) {
-        await client.query(sql);
-        await client.query("INSERT INTO schema_migrations VALUES ($1, 0)", [i + 1]);
-      }
-      await client.query(version5Rows);
-      const store = await PostgresStore.open({ url: schema.url });
-      try {
-        await assertUpgradedCidKey(store);
-      } finally {
-        await store.close();
-      }
+      await upgradeFrom(client, schema.url, 5, version5Rows, assertUpgradedCidKey);
       const { rows } = await client.query<{ def: string }>(
         `SELECT pg_get_constraintdef(c.oid) AS def FROM pg_constraint c
          JOIN pg_class t ON t.oid = c.conrelid

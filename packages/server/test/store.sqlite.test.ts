@@ -34,6 +34,34 @@ function sqliteFactory(options: Omit<SqliteStoreOptions, "dataDir"> = {}): MakeS
 runStoreContract("SQLite", sqliteFactory());
 runStoreContract("SQLite, reads in the worker", sqliteFactory({ reads: "worker" }));
 
+/**
+ * Writes a database at schema `version` holding `rows` into `dataDir`, then opens it as a store
+ * (which runs the newer migrations) and runs `check` on the upgraded store.
+ */
+async function upgradeFrom(
+  dataDir: string,
+  version: number,
+  rows: string,
+  check: (store: SqliteStore) => Promise<void>,
+): Promise<void> {
+  const db = new DatabaseSync(join(dataDir, "courier.db"));
+  db.exec(
+    "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+  );
+  for (const m of migrations.filter((x) => x.version <= version)) {
+    db.exec(m.sql);
+    db.prepare("INSERT INTO schema_migrations VALUES (?, 0)").run(m.version);
+  }
+  db.exec(rows);
+  db.close();
+  const store = await SqliteStore.open({ dataDir });
+  try {
+    await check(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Opens a store in a temp dir, runs `fn`, always closes and removes it. */
 async function withSqlite(fn: (store: SqliteStore, dataDir: string) => Promise<void>) {
   const dataDir = await tempDir();
@@ -281,22 +309,7 @@ describe("SQLite store specifics", () => {
   it("upgrades a version-3 database: groups keep their last member change as cursors_at", async () => {
     const dataDir = await tempDir();
     try {
-      const db = new DatabaseSync(join(dataDir, "courier.db"));
-      db.exec(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-      );
-      for (const m of migrations.filter((x) => x.version <= 3)) {
-        db.exec(m.sql);
-        db.prepare("INSERT INTO schema_migrations VALUES (?, 0)").run(m.version);
-      }
-      db.exec(version3Rows);
-      db.close();
-      const store = await SqliteStore.open({ dataDir });
-      try {
-        await assertUpgradedReceipts(store);
-      } finally {
-        await store.close();
-      }
+      await upgradeFrom(dataDir, 3, version3Rows, assertUpgradedReceipts);
       const after = new DatabaseSync(join(dataDir, "courier.db"), { readOnly: true });
       try {
         const cursorsAt = after
@@ -322,22 +335,7 @@ describe("SQLite store specifics", () => {
   it("upgrades a version-5 database: the log is rebuilt with the idempotency key led by cid", async () => {
     const dataDir = await tempDir();
     try {
-      const db = new DatabaseSync(join(dataDir, "courier.db"));
-      db.exec(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-      );
-      for (const m of migrations.filter((x) => x.version <= 5)) {
-        db.exec(m.sql);
-        db.prepare("INSERT INTO schema_migrations VALUES (?, 0)").run(m.version);
-      }
-      db.exec(version5Rows);
-      db.close();
-      const store = await SqliteStore.open({ dataDir });
-      try {
-        await assertUpgradedCidKey(store);
-      } finally {
-        await store.close();
-      }
+      await upgradeFrom(dataDir, 5, version5Rows, assertUpgradedCidKey);
       const after = new DatabaseSync(join(dataDir, "courier.db"), { readOnly: true });
       try {
         const unique = (

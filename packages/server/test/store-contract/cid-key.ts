@@ -30,32 +30,22 @@ export async function assertUpgradedCidKey(store: Store): Promise<void> {
       [2, "m2", "cid-a"],
     ],
   );
-  const retry = await store.appendMessage({
-    conversationId: "d:u1:u2",
-    senderId: "u1",
-    senderDeviceId: "dev1",
-    cid: "cid-a",
-    content: { type: "text", text: "two" },
-  });
+  const append = (senderId: string, senderDeviceId: string, cid: string) =>
+    store.appendMessage({
+      conversationId: "d:u1:u2",
+      senderId,
+      senderDeviceId,
+      cid,
+      content: { type: "text", text: cid },
+    });
+  const retry = await append("u1", "dev1", "cid-a");
   assert.equal(retry.duplicate, true);
   assert.equal(retry.message.id, "m2");
-  const next = await store.appendMessage({
-    conversationId: "d:u1:u2",
-    senderId: "u1",
-    senderDeviceId: "dev1",
-    cid: "cid-c",
-    content: { type: "text", text: "three" },
-  });
+  const next = await append("u1", "dev1", "cid-c");
   assert.equal(next.duplicate, false);
   assert.equal(next.message.seq, 3);
   // The same cid from another sender is another message.
-  const other = await store.appendMessage({
-    conversationId: "d:u1:u2",
-    senderId: "u2",
-    senderDeviceId: "dev2",
-    cid: "cid-a",
-    content: { type: "text", text: "mine" },
-  });
+  const other = await append("u2", "dev2", "cid-a");
   assert.equal(other.duplicate, false);
   assert.equal(other.message.seq, 4);
 }
