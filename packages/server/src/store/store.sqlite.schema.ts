@@ -186,8 +186,9 @@ export const migrations: readonly Migration[] = [
       -- new key at its right edge. Measured with the store bench (1,000 conversations, commits
       -- of 250 appends, two runs each): random-UUID cids under the old key 19.2 - 23.0 us of
       -- writer CPU per append (30,000 - 36,000 appends/s); time-ordered cids under this one
-      -- 13.1 - 14.3 us (43,000 - 48,000 appends/s). Lookups by (sender_id, cid) use it as well. SQLite cannot change a table's
-      -- UNIQUE constraint in place: the table is rebuilt, rowids (arrival order) kept.
+      -- 13.1 - 14.3 us (43,000 - 48,000 appends/s). Lookups by (sender_id, cid) use it as well.
+      -- SQLite cannot change a table's UNIQUE constraint in place: the table is rebuilt, rowids
+      -- (arrival order) kept. On a large database this copy makes the first start slower, once.
       CREATE TABLE messages_new (
         conversation_id  TEXT NOT NULL REFERENCES conversations(id),
         seq              INTEGER NOT NULL,
