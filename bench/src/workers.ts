@@ -14,7 +14,7 @@ export const clientsPerProcess = 10_000;
  * 10,000 clients, each then well under the 20,000-file limit. Not more: on two cores every
  * extra process competes with the server for the CPU and batches less of its own work (one
  * process instead of two for 1,000 pairs, fifth session: closed loop raw 31,551 -> 38,075 msgs/s;
- * open loop at 6,000 msgs/s p99 134.5 -> 47.1 ms and generator 0.58 -> 0.40 cores).
+ * open loop at 6,000 msgs/s p99 134.5 -> 55.1 - 56.4 ms and generator 0.58 -> 0.42 cores).
  */
 export function generatorProcs(
   args: { procs: number; procsGiven: boolean },

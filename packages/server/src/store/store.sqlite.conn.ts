@@ -20,8 +20,9 @@ export class Conn {
     this.db.exec("PRAGMA journal_mode = WAL");
     this.db.exec("PRAGMA synchronous = FULL");
     this.db.exec("PRAGMA foreign_keys = ON");
-    // Appends land on the tail page of each active conversation (and of each sender's dedupe
-    // range), so a batch touches about one page per conversation. Measured with 1,000 active
+    // Appends land on the tail page of each active conversation (the dedupe index, keyed by
+    // time-ordered cids since migration 6, is appended to), so a batch touches about one page
+    // per conversation. Measured with 1,000 active
     // conversations, 2,000-row commits (bench/src/store.ts has the full run):
     // - the default 2 MB page cache spills those pages mid-transaction; 64 MB keeps them hot;
     // - checkpointing every 10,000 WAL pages (about 40 MB) instead of 1,000 writes a hot page
