@@ -37,6 +37,11 @@ export interface Config {
   sentLingerMs: number;
   /** How long acked cursor moves gather before one store write (receipts do not wait for it). */
   cursorFlushMs: number;
+  /**
+   * How long a direct conversation's plain acks (delivered, not read) gather before one store
+   * write: long enough that a device's many acks become one row update (see CursorBatcher).
+   */
+  ackFlushMs: number;
   /** Relay mode: how long a pruned message's idempotency key is kept, ms (COURIER_DEDUPE_DAYS). */
   dedupeWindowMs: number;
   logLevel: string;
@@ -76,6 +81,7 @@ export function configFromEnv(env: Env = process.env): Config {
       `COURIER_RETENTION must be "history" or "relay", got ${JSON.stringify(retention)}`,
     );
   }
+  const cursorFlushMs = intFrom(env, "COURIER_CURSOR_FLUSH_MS", 10);
   return {
     port: intFrom(env, "PORT", 3000),
     host: env.HOST ?? "0.0.0.0",
@@ -96,7 +102,10 @@ export function configFromEnv(env: Env = process.env): Config {
     maxGroupSize: intFrom(env, "COURIER_MAX_GROUP_SIZE", 100_000),
     groupReceiptIntervalMs: intFrom(env, "COURIER_GROUP_RECEIPT_MS", 200),
     sentLingerMs: intFrom(env, "COURIER_SENT_LINGER_MS", 4),
-    cursorFlushMs: intFrom(env, "COURIER_CURSOR_FLUSH_MS", 10),
+    cursorFlushMs,
+    // A node alone sees every connection's sync, and settles the acks before it (see
+    // CursorBatcher.settle); in a cluster a device may sync on another node, so acks go at once.
+    ackFlushMs: intFrom(env, "COURIER_ACK_FLUSH_MS", env.COURIER_NATS_URL ? cursorFlushMs : 500),
     dedupeWindowMs: intFrom(env, "COURIER_DEDUPE_DAYS", 30) * 24 * 3600 * 1000,
     logLevel: env.COURIER_LOG_LEVEL ?? "info",
     push: {

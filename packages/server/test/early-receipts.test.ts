@@ -7,6 +7,8 @@ import { storeWithMovesHook } from "./support/hooked-store.ts";
 import { RawSocket } from "./support/raw-socket.ts";
 
 const commitDelayMs = 600;
+/** COURIER_ACK_FLUSH_MS here: how long a plain ack waits before its cursor write starts. */
+const ackFlushMs = 50;
 
 /**
  * Delivered receipts go out when the ack arrives, not after the cursor batch is durable: the
@@ -21,7 +23,7 @@ describe("receipts before the cursor commit", () => {
       () => new Promise((r) => setTimeout(r, commitDelayMs)),
     );
     removeStore = remove;
-    courier = await startCourier({}, { store });
+    courier = await startCourier({ COURIER_ACK_FLUSH_MS: String(ackFlushMs) }, { store });
   });
   after(async () => {
     await courier.stop();
@@ -41,7 +43,7 @@ describe("receipts before the cursor commit", () => {
     const waited = performance.now() - acked;
     assert.ok(waited < commitDelayMs / 2, `receipt took ${waited.toFixed(0)} ms`);
     // The cursor is still written, later.
-    await new Promise((r) => setTimeout(r, commitDelayMs + 200));
+    await new Promise((r) => setTimeout(r, ackFlushMs + commitDelayMs + 200));
     const [row] = await courier.store.conversationsOf(a.user.id);
     assert.equal(row?.others[0]?.delivered, msg.seq);
     sa.close();

@@ -10,13 +10,20 @@ import { isDirect } from "./membership.ts";
  * only member cursors that actually advanced become `receipt` frames, sent to every member's
  * devices (the mover's own device excepted). A thousand acks are one store call, not a thousand.
  * In direct conversations the receipt goes out before the batch is committed (see #announceEarly).
+ *
+ * A direct conversation's plain acks (no read) wait longer, COURIER_ACK_FLUSH_MS (500 ms on a
+ * single node): a device acks every message it gets, and one that gets ten a second then costs
+ * one row update per flush instead of ten, each on its own scattered page of the store. Nothing
+ * but a sync reads those cursors before they are stored (the receipts went out already), and
+ * every sync first stores what waits (`settle`). A crash loses at most that window of acks: the
+ * device then gets those messages again, and drops them as doubles by id.
  * In groups, a member's own devices still get their `receipt` (read state syncs across devices),
  * and the others hear of it through the aggregated, throttled `group_receipt` (group-receipts.ts).
  */
 /** Announced cursors remembered at most before the memory is dropped (a drop only re-announces). */
 const announcedCapacity = 200_000;
 /**
- * Cursor moves per store call (see #flushStore): small enough that a store call takes a few
+ * Cursor moves per store call (see #storeAll): small enough that a store call takes a few
  * milliseconds, since the embedded writer lets a message append in between two of them.
  */
 const movesPerStoreCall = 100;
@@ -26,9 +33,10 @@ export class CursorBatcher {
   /** This tick's moves, for the early receipts of direct conversations. */
   #tick: CursorMove[] = [];
   #tickScheduled = false;
-  /** Moves not stored yet, coalesced per device and conversation. */
-  #pending = new Map<string, CursorMove>();
-  #storeTimer: NodeJS.Timeout | undefined;
+  /** Moves not stored yet, stored after COURIER_CURSOR_FLUSH_MS. */
+  readonly #pending = new Waiting();
+  /** Plain acks of direct conversations not stored yet, stored after COURIER_ACK_FLUSH_MS. */
+  readonly #acks = new Waiting();
   /** Relay mode: conversations to prune after the current batch. */
   readonly #toPrune = new Set<string>();
   #pruning = false;
@@ -46,25 +54,30 @@ export class CursorBatcher {
 
   move(move: CursorMove): void {
     this.#tick.push(move);
-    const key = `${move.deviceId}\u0000${move.conversationId}`;
-    const existing = this.#pending.get(key);
-    if (existing) {
-      if (move.delivered !== undefined)
-        existing.delivered = Math.max(existing.delivered ?? 0, move.delivered);
-      if (move.read !== undefined) existing.read = Math.max(existing.read ?? 0, move.read);
-    } else {
-      this.#pending.set(key, { ...move });
-    }
+    const { config } = this.#ctx;
+    const lazy =
+      move.read === undefined &&
+      config.ackFlushMs > config.cursorFlushMs &&
+      isDirect(move.conversationId);
+    (lazy ? this.#acks : this.#pending).add(move);
     if (!this.#tickScheduled) {
       this.#tickScheduled = true;
       setImmediate(() => this.#flushTick());
     }
   }
 
-  /** Shutdown: stores the moves still waiting for the store timer. */
-  async close(): Promise<void> {
-    clearTimeout(this.#storeTimer);
-    await this.#flushStore();
+  /**
+   * Stores every move still waiting, and resolves once the store has them: a sync calls it
+   * before it reads the device's cursors and the receipts it missed, so that it never reads
+   * what an ack waiting here has already moved past.
+   */
+  async settle(): Promise<void> {
+    await Promise.all([this.#storeAll(this.#pending.take()), this.#storeAll(this.#acks.take())]);
+  }
+
+  /** Shutdown: stores the moves still waiting for a store timer. */
+  close(): Promise<void> {
+    return this.settle();
   }
 
   #flushTick(): void {
@@ -79,14 +92,19 @@ export class CursorBatcher {
     // The store write waits up to COURIER_CURSOR_FLUSH_MS: acks that trickle in over many ticks
     // (a large group's members, each acking when the message reaches it) then make one store
     // call and one commit instead of one per tick. Nobody waits for it: direct receipts went
-    // out above, group receipts are summed up every 200 ms anyway.
-    this.#storeTimer ??= setTimeout(() => void this.#flushStore(), this.#ctx.config.cursorFlushMs);
+    // out above, group receipts are summed up every 200 ms anyway. Plain direct acks wait
+    // COURIER_ACK_FLUSH_MS (see the class comment).
+    const { config } = this.#ctx;
+    for (const [waiting, ms] of [
+      [this.#pending, config.cursorFlushMs],
+      [this.#acks, config.ackFlushMs],
+    ] as const) {
+      waiting.schedule(ms, () => void this.#storeAll(waiting.take()));
+    }
   }
 
-  async #flushStore(): Promise<void> {
-    this.#storeTimer = undefined;
-    const moves = [...this.#pending.values()];
-    this.#pending = new Map();
+  async #storeAll(moves: CursorMove[]): Promise<void> {
+    if (moves.length === 0) return;
     const movers = moversOf(moves);
     // In chunks: the store can then let a message append in between the chunks of a flood of
     // acks (a large group acking one message) instead of behind all of it.
@@ -224,6 +242,40 @@ export class CursorBatcher {
 
 /** Idempotency keys forgotten per store call (see CursorBatcher.#expireKeys). */
 const keysPerExpiry = 10_000;
+
+/** Moves waiting for one store write, coalesced per device and conversation, and its timer. */
+class Waiting {
+  #moves = new Map<string, CursorMove>();
+  #timer: NodeJS.Timeout | undefined;
+
+  /** The highest seq per device and conversation wins. */
+  add(move: CursorMove): void {
+    const key = `${move.deviceId}\u0000${move.conversationId}`;
+    const existing = this.#moves.get(key);
+    if (existing === undefined) {
+      this.#moves.set(key, { ...move });
+      return;
+    }
+    if (move.delivered !== undefined) {
+      existing.delivered = Math.max(existing.delivered ?? 0, move.delivered);
+    }
+    if (move.read !== undefined) existing.read = Math.max(existing.read ?? 0, move.read);
+  }
+
+  /** Calls `store` in `ms`, if anything waits and no call is scheduled yet. */
+  schedule(ms: number, store: () => void): void {
+    if (this.#moves.size > 0) this.#timer ??= setTimeout(store, ms);
+  }
+
+  /** Everything waiting, which no longer waits; the scheduled call is cancelled. */
+  take(): CursorMove[] {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const moves = [...this.#moves.values()];
+    this.#moves = new Map();
+    return moves;
+  }
+}
 
 /** Per (user, conversation): the device that moved, whose own `receipt` it does not need. */
 function moversOf(moves: CursorMove[]): Map<string, string> {

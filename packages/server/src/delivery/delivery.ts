@@ -19,6 +19,11 @@ export class Delivery {
     this.#cursors = new CursorBatcher(ctx, groupReceipts);
   }
 
+  /** Stores the cursor moves still waiting, before a sync reads cursors (see CursorBatcher). */
+  settleCursors(): Promise<void> {
+    return this.#cursors.settle();
+  }
+
   /** Shutdown: stores the cursor moves still waiting (see CursorBatcher). */
   close(): Promise<void> {
     return this.#cursors.close();

@@ -75,6 +75,7 @@ export class Gateway {
         closed++;
       }
     }
+    await this.#delivery.settleCursors(); // as before any sync: see #authenticate
     let next = 0;
     const resyncOne = async () => {
       for (let conn = live[next++]; conn !== undefined; conn = live[next++]) {
@@ -211,6 +212,10 @@ export class Gateway {
       time: Date.now(),
     });
     void ctx.store.touchDevice(device.id, Date.now()).catch(() => {});
+    // Acks wait a while before they are stored: the backlog and the missed receipts this sync
+    // reads must not be older than what was acked (or announced) already.
+    await this.#delivery.settleCursors();
+    if (conn.closed) return;
     await syncConnection(ctx, conn, device.lastActiveAt);
   }
 

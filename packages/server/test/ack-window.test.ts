@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { ServerFrame } from "@courier/protocol";
+import type { CursorMove } from "../src/store/store.ts";
+import { login, register } from "./support/accounts.ts";
+import { startCourier, type TestCourier } from "./support/courier.ts";
+import { storeWithMovesHook } from "./support/hooked-store.ts";
+import { RawSocket } from "./support/raw-socket.ts";
+
+type Msg = Extract<ServerFrame, { t: "msg" }>;
+const isMsg = (f: ServerFrame): f is Msg => f.t === "msg";
+
+/**
+ * A direct conversation's plain acks wait COURIER_ACK_FLUSH_MS before their cursor write, so
+ * that a device's many acks become one write (see CursorBatcher). Nothing may read a cursor
+ * older than what was acked: every sync stores the waiting acks first, and so does shutdown.
+ * The window here is a minute, so that anything these tests see stored was stored early.
+ */
+describe("the ack window", () => {
+  let courier: TestCourier;
+  let removeStore: () => Promise<void>;
+  const stored: CursorMove[][] = [];
+  before(async () => {
+    const { store, remove } = await storeWithMovesHook((moves) => {
+      stored.push(moves);
+    });
+    removeStore = remove;
+    courier = await startCourier({ COURIER_ACK_FLUSH_MS: "60000" }, { store });
+  });
+  after(async () => {
+    await courier.stop();
+    await removeStore();
+  });
+
+  /** Alice sends `count` messages to Bob; Bob's socket has them all. */
+  async function conversation(count: number) {
+    const a = await register(courier.url);
+    const b = await register(courier.url);
+    const sa = await RawSocket.authed(courier.url, a.token);
+    const sb = await RawSocket.authed(courier.url, b.token);
+    for (let i = 1; i <= count; i++) {
+      sa.sendJson({
+        t: "send",
+        cid: `m${i}`,
+        to: b.user.id,
+        content: { type: "text", text: `${i}` },
+      });
+      await sb.waitFor((f): f is Msg => isMsg(f) && f.seq === i);
+    }
+    const conv = (sb.frames.find(isMsg) as Msg).conv;
+    return { a, b, sa, sb, conv };
+  }
+
+  const movesOf = (deviceId: string) => stored.flat().filter((m) => m.deviceId === deviceId);
+
+  it("announces each ack at once, and stores none of them before a sync needs them", async () => {
+    const { b, sa, sb, conv } = await conversation(3);
+    for (let seq = 1; seq <= 3; seq++) {
+      sb.sendJson({ t: "ack", conv, seq });
+      await sa.waitFor((f) => f.t === "receipt" && f.delivered === seq);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(movesOf(b.device.id), [], "no ack was stored within the window");
+    sa.close();
+    sb.close();
+  });
+
+  it("a device that reconnects gets nothing it acked again", async () => {
+    const { b, sa, sb, conv } = await conversation(2);
+    sb.sendJson({ t: "ack", conv, seq: 2 });
+    await sa.waitFor((f) => f.t === "receipt" && f.delivered === 2);
+    sb.close();
+    const again = await RawSocket.authed(courier.url, b.token);
+    assert.deepEqual(again.frames.filter(isMsg), [], "the backlog starts after the ack");
+    const moves = movesOf(b.device.id);
+    assert.deepEqual(
+      moves.map((m) => m.delivered),
+      [2],
+      "the waiting acks were stored as one move",
+    );
+    again.close();
+    sa.close();
+  });
+
+  it("the sender's device that connects later gets the delivered receipt", async () => {
+    const { a, sa, sb, conv } = await conversation(1);
+    sb.sendJson({ t: "ack", conv, seq: 1 });
+    await sa.waitFor((f) => f.t === "receipt" && f.delivered === 1);
+    const { token } = await login(courier.url, a.user.username);
+    const second = await RawSocket.authed(courier.url, token);
+    const receipt = second.frames.find((f) => f.t === "receipt");
+    assert.equal(receipt?.t === "receipt" ? receipt.delivered : undefined, 1);
+    second.close();
+    sa.close();
+    sb.close();
+  });
+
+  it("a read does not wait for the ack window", async () => {
+    const { b, sa, sb, conv } = await conversation(1);
+    sb.sendJson({ t: "read", conv, seq: 1 });
+    await sa.waitFor((f) => f.t === "receipt" && f.read === 1);
+    await new Promise((r) => setTimeout(r, 200));
+    const [row] = await courier.store.conversationsOf(b.user.id);
+    assert.equal(row?.unread, 0);
+    sa.close();
+    sb.close();
+  });
+});
+
+describe("the ack window at shutdown", () => {
+  it("stores the acks still waiting", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "courier-ack-window-"));
+    const env = { COURIER_ACK_FLUSH_MS: "60000", COURIER_DATA_DIR: dir };
+    const first = await startCourier(env);
+    const a = await register(first.url);
+    const b = await register(first.url);
+    const sa = await RawSocket.authed(first.url, a.token);
+    const sb = await RawSocket.authed(first.url, b.token);
+    sa.sendJson({ t: "send", cid: "last", to: b.user.id, content: { type: "text", text: "bye" } });
+    const msg = await sb.waitFor(isMsg);
+    sb.sendJson({ t: "ack", conv: msg.conv, seq: msg.seq });
+    await sa.waitFor((f) => f.t === "receipt" && f.delivered === msg.seq);
+    sa.close();
+    sb.close();
+    await first.stop();
+    const second = await startCourier(env);
+    try {
+      const [row] = await second.store.conversationsOf(a.user.id);
+      assert.equal(row?.others[0]?.delivered, msg.seq);
+    } finally {
+      await second.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
