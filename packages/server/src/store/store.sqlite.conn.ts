@@ -22,15 +22,22 @@ export class Conn {
     this.db.exec("PRAGMA foreign_keys = ON");
     // Appends land on the tail page of each active conversation (the dedupe index, keyed by
     // time-ordered cids since migration 6, is appended to), so a batch touches about one page
-    // per conversation. Measured with 1,000 active
-    // conversations, 2,000-row commits (bench/src/store.ts has the full run):
-    // - the default 2 MB page cache spills those pages mid-transaction; 64 MB keeps them hot;
+    // per conversation. Measured with 1,000 active conversations, 2,000-row commits
+    // (bench/src/store.ts has the full run):
+    // - the default 2 MB page cache spills those pages mid-transaction; 16 MB keeps them hot
+    //   (10,000 conversations, 2,000-row commits: 9 us of writer CPU per append with 16 MB
+    //   and with 64 MB);
+    // - a bigger cache costs every commit that split a page: SQLite parks a page at the page
+    //   number past the 1 GiB lock byte while it reorders siblings (balance_nonroot), and the
+    //   commit then scans the cache's whole hash table for pages past the end of the file
+    //   (pcache1TruncateUnsafe). With 64 MB that scan was 14% of the writer's time at 10,000
+    //   sparse msgs/s on an 8,000-page database, and it grows with the cache: 16 MB caps it;
     // - checkpointing every 10,000 WAL pages (about 40 MB) instead of 1,000 writes a hot page
     //   back to the database file once per several commits, not once per commit;
     // together: 13.5 KB -> 6.3 KB written per message and 37 -> 22 us of CPU per message.
     // 4 KB pages stay: 1-2 KB pages wrote ~20% less but cost more CPU (deeper trees).
     if (!options.readOnly) {
-      this.db.exec("PRAGMA cache_size = -65536");
+      this.db.exec("PRAGMA cache_size = -16384");
       this.db.exec("PRAGMA wal_autocheckpoint = 10000");
       this.db.exec("PRAGMA journal_size_limit = 67108864");
     }
