@@ -136,3 +136,45 @@ describe("the ack window at shutdown", () => {
     }
   });
 });
+
+describe("the ack window, staggered", () => {
+  it("stores each ack once it has waited the window, not all of them at once", async () => {
+    const calls: CursorMove[][] = [];
+    const { store, remove } = await storeWithMovesHook((moves) => {
+      calls.push(moves);
+    });
+    const courier = await startCourier({ COURIER_ACK_FLUSH_MS: "400" }, { store });
+    try {
+      const a = await register(courier.url);
+      const b = await register(courier.url);
+      const c = await register(courier.url);
+      const sa = await RawSocket.authed(courier.url, a.token);
+      const sb = await RawSocket.authed(courier.url, b.token);
+      const sc = await RawSocket.authed(courier.url, c.token);
+      for (const to of [b, c]) {
+        sa.sendJson({
+          t: "send",
+          cid: to.user.id,
+          to: to.user.id,
+          content: { type: "text", text: "hi" },
+        });
+      }
+      const toB = await sb.waitFor(isMsg);
+      const toC = await sc.waitFor(isMsg);
+      sb.sendJson({ t: "ack", conv: toB.conv, seq: toB.seq });
+      await new Promise((r) => setTimeout(r, 250));
+      sc.sendJson({ t: "ack", conv: toC.conv, seq: toC.seq });
+      const storedFor = (deviceId: string) =>
+        calls.findIndex((moves) => moves.some((m) => m.deviceId === deviceId));
+      while (storedFor(c.device.id) < 0) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(
+        storedFor(b.device.id) < storedFor(c.device.id),
+        "Bob's ack, due first, went in an earlier store call than Carol's",
+      );
+      for (const s of [sa, sb, sc]) s.close();
+    } finally {
+      await courier.stop();
+      await remove();
+    }
+  });
+});

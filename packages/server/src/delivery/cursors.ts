@@ -95,12 +95,9 @@ export class CursorBatcher {
     // out above, group receipts are summed up every 200 ms anyway. Plain direct acks wait
     // COURIER_ACK_FLUSH_MS (see the class comment).
     const { config } = this.#ctx;
-    for (const [waiting, ms] of [
-      [this.#pending, config.cursorFlushMs],
-      [this.#acks, config.ackFlushMs],
-    ] as const) {
-      waiting.schedule(ms, () => void this.#storeAll(waiting.take()));
-    }
+    const store = (moves: CursorMove[]) => void this.#storeAll(moves);
+    this.#pending.schedule(config.cursorFlushMs, false, store);
+    this.#acks.schedule(config.ackFlushMs, true, store);
   }
 
   async #storeAll(moves: CursorMove[]): Promise<void> {
@@ -243,17 +240,18 @@ export class CursorBatcher {
 /** Idempotency keys forgotten per store call (see CursorBatcher.#expireKeys). */
 const keysPerExpiry = 10_000;
 
-/** Moves waiting for one store write, coalesced per device and conversation, and its timer. */
+/** Moves waiting for a store write, coalesced per device and conversation, and its timer. */
 class Waiting {
-  #moves = new Map<string, CursorMove>();
+  /** In the order of each key's first move, which is the order they come due in. */
+  #moves = new Map<string, { move: CursorMove; since: number }>();
   #timer: NodeJS.Timeout | undefined;
 
-  /** The highest seq per device and conversation wins. */
+  /** The highest seq per device and conversation wins; the key keeps its first move's time. */
   add(move: CursorMove): void {
     const key = `${move.deviceId}\u0000${move.conversationId}`;
-    const existing = this.#moves.get(key);
+    const existing = this.#moves.get(key)?.move;
     if (existing === undefined) {
-      this.#moves.set(key, { ...move });
+      this.#moves.set(key, { move: { ...move }, since: performance.now() });
       return;
     }
     if (move.delivered !== undefined) {
@@ -262,17 +260,45 @@ class Waiting {
     if (move.read !== undefined) existing.read = Math.max(existing.read ?? 0, move.read);
   }
 
-  /** Calls `store` in `ms`, if anything waits and no call is scheduled yet. */
-  schedule(ms: number, store: () => void): void {
-    if (this.#moves.size > 0) this.#timer ??= setTimeout(store, ms);
+  /**
+   * Calls `store` once the oldest move has waited `windowMs`, unless a call is scheduled
+   * already. All at once, or `staggered`: only the moves that have waited that long go, and the
+   * rest follow as they come due, in at most ten calls a window. A steady stream of acks then
+   * makes a steady trickle of small commits, not one large commit a window that every append
+   * behind it waits for.
+   */
+  schedule(windowMs: number, staggered: boolean, store: (moves: CursorMove[]) => void): void {
+    if (this.#timer !== undefined) return;
+    const oldest = this.#moves.values().next().value;
+    if (oldest === undefined) return;
+    const due = oldest.since + windowMs - performance.now();
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        store(staggered ? this.#takeDue(performance.now() - windowMs) : this.take());
+        this.schedule(windowMs, staggered, store);
+      },
+      Math.max(staggered ? windowMs / 10 : 0, due),
+    );
   }
 
   /** Everything waiting, which no longer waits; the scheduled call is cancelled. */
   take(): CursorMove[] {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const moves = [...this.#moves.values()];
+    const moves = [...this.#moves.values()].map((entry) => entry.move);
     this.#moves = new Map();
+    return moves;
+  }
+
+  /** The moves that came at or before `cutoff`: a prefix of the map. */
+  #takeDue(cutoff: number): CursorMove[] {
+    const moves: CursorMove[] = [];
+    for (const [key, entry] of this.#moves) {
+      if (entry.since > cutoff) break;
+      moves.push(entry.move);
+      this.#moves.delete(key);
+    }
     return moves;
   }
 }
