@@ -98,6 +98,18 @@ describe("the ack window", () => {
     sb.close();
   });
 
+  it("a device of someone else connecting leaves the waiting acks waiting", async () => {
+    const { b, sa, sb, conv } = await conversation(1);
+    sb.sendJson({ t: "ack", conv, seq: 1 });
+    await sa.waitFor((f) => f.t === "receipt" && f.delivered === 1);
+    const d = await register(courier.url);
+    const sd = await RawSocket.authed(courier.url, d.token);
+    assert.deepEqual(movesOf(b.device.id), [], "Dave's sync stored none of Bob's acks");
+    sd.close();
+    sa.close();
+    sb.close();
+  });
+
   it("a read does not wait for the ack window", async () => {
     const { b, sa, sb, conv } = await conversation(1);
     sb.sendJson({ t: "read", conv, seq: 1 });

@@ -67,12 +67,19 @@ export class CursorBatcher {
   }
 
   /**
-   * Stores every move still waiting, and resolves once the store has them: a sync calls it
-   * before it reads the device's cursors and the receipts it missed, so that it never reads
-   * what an ack waiting here has already moved past.
+   * Stores the moves still waiting that a sync of `userId`'s device could read, and resolves
+   * once the store has them: a sync calls it before it reads the device's cursors and the
+   * receipts it missed, so that it never reads what an ack waiting here has already moved past.
+   * Waiting acks of other users' conversations keep waiting (a direct conversation's id names
+   * both its members), so that devices connecting all the time do not end the window for
+   * everyone. Without `userId` (a resync of every connection, shutdown): everything.
    */
-  async settle(): Promise<void> {
-    await Promise.all([this.#storeAll(this.#pending.take()), this.#storeAll(this.#acks.take())]);
+  async settle(userId?: string): Promise<void> {
+    const acks =
+      userId === undefined
+        ? this.#acks.take()
+        : this.#acks.take((move) => directMember(move.conversationId, userId));
+    await Promise.all([this.#storeAll(this.#pending.take()), this.#storeAll(acks)]);
   }
 
   /** Shutdown: stores the moves still waiting for a store timer. */
@@ -282,8 +289,20 @@ class Waiting {
     );
   }
 
-  /** Everything waiting, which no longer waits; the scheduled call is cancelled. */
-  take(): CursorMove[] {
+  /**
+   * Everything waiting (the scheduled call is cancelled), or only the moves `which` picks:
+   * those no longer wait.
+   */
+  take(which?: (move: CursorMove) => boolean): CursorMove[] {
+    if (which !== undefined) {
+      const moves: CursorMove[] = [];
+      for (const [key, { move }] of this.#moves) {
+        if (!which(move)) continue;
+        moves.push(move);
+        this.#moves.delete(key);
+      }
+      return moves;
+    }
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const moves = [...this.#moves.values()].map((entry) => entry.move);
@@ -301,6 +320,11 @@ class Waiting {
     }
     return moves;
   }
+}
+
+/** Whether `userId` is one of the two members a direct conversation's id names. */
+function directMember(conversationId: string, userId: string): boolean {
+  return conversationId.startsWith(`d:${userId}:`) || conversationId.endsWith(`:${userId}`);
 }
 
 /** Per (user, conversation): the device that moved, whose own `receipt` it does not need. */

@@ -19,9 +19,12 @@ export class Delivery {
     this.#cursors = new CursorBatcher(ctx, groupReceipts);
   }
 
-  /** Stores the cursor moves still waiting, before a sync reads cursors (see CursorBatcher). */
-  settleCursors(): Promise<void> {
-    return this.#cursors.settle();
+  /**
+   * Stores the cursor moves still waiting that a sync of this user's device (or, without a
+   * user, of any device) could read (see CursorBatcher.settle).
+   */
+  settleCursors(userId?: string): Promise<void> {
+    return this.#cursors.settle(userId);
   }
 
   /** Shutdown: stores the cursor moves still waiting (see CursorBatcher). */

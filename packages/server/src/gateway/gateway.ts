@@ -214,7 +214,7 @@ export class Gateway {
     void ctx.store.touchDevice(device.id, Date.now()).catch(() => {});
     // Acks wait a while before they are stored: the backlog and the missed receipts this sync
     // reads must not be older than what was acked (or announced) already.
-    await this.#delivery.settleCursors();
+    await this.#delivery.settleCursors(user.id);
     if (conn.closed) return;
     await syncConnection(ctx, conn, device.lastActiveAt);
   }
