@@ -15,8 +15,10 @@ import { isDirect } from "./membership.ts";
  * single node): a device acks every message it gets, and one that gets ten a second then costs
  * one row update per flush instead of ten, each on its own scattered page of the store. Nothing
  * but a sync reads those cursors before they are stored (the receipts went out already), and
- * every sync first stores what waits (`settle`). A crash loses at most that window of acks: the
- * device then gets those messages again, and drops them as doubles by id.
+ * every sync first stores the waiting acks of its user's conversations (`settle`). A crash
+ * loses at most that window of acks: the device then gets those messages again, and drops them
+ * as doubles by id.
+ *
  * In groups, a member's own devices still get their `receipt` (read state syncs across devices),
  * and the others hear of it through the aggregated, throttled `group_receipt` (group-receipts.ts).
  */
