@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ServerFrame } from "@courier/protocol";
 import type { CursorMove } from "../src/store/store.ts";
 import { login, register } from "./support/accounts.ts";
-import { startCourier, type TestCourier } from "./support/courier.ts";
-import { storeWithMovesHook } from "./support/hooked-store.ts";
+import type { TestCourier } from "./support/courier.ts";
+import { courierRecordingMoves } from "./support/hooked-store.ts";
 import { RawSocket } from "./support/raw-socket.ts";
 
 type Msg = Extract<ServerFrame, { t: "msg" }>;
@@ -16,24 +13,22 @@ const isMsg = (f: ServerFrame): f is Msg => f.t === "msg";
 /**
  * A direct conversation's plain acks wait COURIER_ACK_FLUSH_MS before their cursor write, so
  * that a device's many acks become one write (see CursorBatcher). Nothing may read a cursor
- * older than what was acked: every sync stores the waiting acks first, and so does shutdown.
+ * older than what was acked: every sync stores the waiting acks first (shutdown: see
+ * cursor-flush.test.ts).
  * The window here is a minute, so that anything these tests see stored was stored early.
  */
 describe("the ack window", () => {
   let courier: TestCourier;
-  let removeStore: () => Promise<void>;
-  const stored: CursorMove[][] = [];
+  let stored: CursorMove[][];
+  let stop: () => Promise<void>;
   before(async () => {
-    const { store, remove } = await storeWithMovesHook((moves) => {
-      stored.push(moves);
-    });
-    removeStore = remove;
-    courier = await startCourier({ COURIER_ACK_FLUSH_MS: "60000" }, { store });
+    ({
+      courier,
+      calls: stored,
+      stop,
+    } = await courierRecordingMoves({ COURIER_ACK_FLUSH_MS: "60000" }));
   });
-  after(async () => {
-    await courier.stop();
-    await removeStore();
-  });
+  after(() => stop());
 
   /** Alice sends `count` messages to Bob; Bob's socket has them all. */
   async function conversation(count: number) {
@@ -54,14 +49,17 @@ describe("the ack window", () => {
     return { a, b, sa, sb, conv };
   }
 
+  /** Bob acks up to `seq`; Alice's device hears of it at once, whatever the window. */
+  async function ack(sb: RawSocket, sa: RawSocket, conv: string, seq: number) {
+    sb.sendJson({ t: "ack", conv, seq });
+    await sa.waitFor((f) => f.t === "receipt" && f.delivered === seq);
+  }
+
   const movesOf = (deviceId: string) => stored.flat().filter((m) => m.deviceId === deviceId);
 
   it("announces each ack at once, and stores none of them before a sync needs them", async () => {
     const { b, sa, sb, conv } = await conversation(3);
-    for (let seq = 1; seq <= 3; seq++) {
-      sb.sendJson({ t: "ack", conv, seq });
-      await sa.waitFor((f) => f.t === "receipt" && f.delivered === seq);
-    }
+    for (let seq = 1; seq <= 3; seq++) await ack(sb, sa, conv, seq);
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(movesOf(b.device.id), [], "no ack was stored within the window");
     sa.close();
@@ -70,8 +68,7 @@ describe("the ack window", () => {
 
   it("a device that reconnects gets nothing it acked again", async () => {
     const { b, sa, sb, conv } = await conversation(2);
-    sb.sendJson({ t: "ack", conv, seq: 2 });
-    await sa.waitFor((f) => f.t === "receipt" && f.delivered === 2);
+    await ack(sb, sa, conv, 2);
     sb.close();
     const again = await RawSocket.authed(courier.url, b.token);
     assert.deepEqual(again.frames.filter(isMsg), [], "the backlog starts after the ack");
@@ -87,8 +84,7 @@ describe("the ack window", () => {
 
   it("the sender's device that connects later gets the delivered receipt", async () => {
     const { a, sa, sb, conv } = await conversation(1);
-    sb.sendJson({ t: "ack", conv, seq: 1 });
-    await sa.waitFor((f) => f.t === "receipt" && f.delivered === 1);
+    await ack(sb, sa, conv, 1);
     const { token } = await login(courier.url, a.user.username);
     const second = await RawSocket.authed(courier.url, token);
     const receipt = second.frames.find((f) => f.t === "receipt");
@@ -100,8 +96,7 @@ describe("the ack window", () => {
 
   it("a device of someone else connecting leaves the waiting acks waiting", async () => {
     const { b, sa, sb, conv } = await conversation(1);
-    sb.sendJson({ t: "ack", conv, seq: 1 });
-    await sa.waitFor((f) => f.t === "receipt" && f.delivered === 1);
+    await ack(sb, sa, conv, 1);
     const d = await register(courier.url);
     const sd = await RawSocket.authed(courier.url, d.token);
     assert.deepEqual(movesOf(b.device.id), [], "Dave's sync stored none of Bob's acks");
@@ -122,40 +117,9 @@ describe("the ack window", () => {
   });
 });
 
-describe("the ack window at shutdown", () => {
-  it("stores the acks still waiting", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "courier-ack-window-"));
-    const env = { COURIER_ACK_FLUSH_MS: "60000", COURIER_DATA_DIR: dir };
-    const first = await startCourier(env);
-    const a = await register(first.url);
-    const b = await register(first.url);
-    const sa = await RawSocket.authed(first.url, a.token);
-    const sb = await RawSocket.authed(first.url, b.token);
-    sa.sendJson({ t: "send", cid: "last", to: b.user.id, content: { type: "text", text: "bye" } });
-    const msg = await sb.waitFor(isMsg);
-    sb.sendJson({ t: "ack", conv: msg.conv, seq: msg.seq });
-    await sa.waitFor((f) => f.t === "receipt" && f.delivered === msg.seq);
-    sa.close();
-    sb.close();
-    await first.stop();
-    const second = await startCourier(env);
-    try {
-      const [row] = await second.store.conversationsOf(a.user.id);
-      assert.equal(row?.others[0]?.delivered, msg.seq);
-    } finally {
-      await second.stop();
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-});
-
 describe("the ack window, staggered", () => {
   it("stores each ack once it has waited the window, not all of them at once", async () => {
-    const calls: CursorMove[][] = [];
-    const { store, remove } = await storeWithMovesHook((moves) => {
-      calls.push(moves);
-    });
-    const courier = await startCourier({ COURIER_ACK_FLUSH_MS: "400" }, { store });
+    const { courier, calls, stop } = await courierRecordingMoves({ COURIER_ACK_FLUSH_MS: "400" });
     try {
       const a = await register(courier.url);
       const b = await register(courier.url);
@@ -185,8 +149,7 @@ describe("the ack window, staggered", () => {
       );
       for (const s of [sa, sb, sc]) s.close();
     } finally {
-      await courier.stop();
-      await remove();
+      await stop();
     }
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { SqliteStore } from "../../src/store/store.sqlite.ts";
 import type { CursorMove, Store } from "../../src/store/store.ts";
+import { startCourier, type TestCourier } from "./courier.ts";
 
 /**
  * A real SQLite store in a fresh directory whose `moveCursors` calls go through `before` first
@@ -27,4 +28,26 @@ export async function storeWithMovesHook(
     },
   }) as Store;
   return { store, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A courier (configured by `env`) on a hooked store that records every `moveCursors` call in
+ * `calls`; `stop()` stops it and removes the store.
+ */
+export async function courierRecordingMoves(
+  env: Record<string, string>,
+): Promise<{ courier: TestCourier; calls: CursorMove[][]; stop(): Promise<void> }> {
+  const calls: CursorMove[][] = [];
+  const { store, remove } = await storeWithMovesHook((moves) => {
+    calls.push(moves);
+  });
+  const courier = await startCourier(env, { store });
+  return {
+    courier,
+    calls,
+    async stop() {
+      await courier.stop();
+      await remove();
+    },
+  };
 }
