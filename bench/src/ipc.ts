@@ -81,6 +81,8 @@ export interface WorkerResult {
   measuredDelivered: number;
   /** Round-trip latencies (µs) of the messages sent inside the measured window. */
   latencies: Uint32Array;
+  /** When each of `latencies` was sent: µs after the start of the measured window. */
+  sentUs: Uint32Array;
   /** Messages submitted per pair, in the order of the pairs this worker got (store check). */
   perPair: number[];
   /** Open loop: sends skipped because a pair already had too many in flight. */

@@ -34,6 +34,8 @@ export class MessagingLoad {
   readonly #peers: Peer[];
   readonly #text: string;
   readonly #latencies = new Samples();
+  /** When each of `#latencies` was sent, after `#from` (for the tail's episodes). */
+  readonly #sent = new Samples();
   readonly #errors: Record<string, number> = {};
   #from = Number.POSITIVE_INFINITY;
   #to = Number.POSITIVE_INFINITY;
@@ -135,7 +137,10 @@ export class MessagingLoad {
     pair.inflight--;
     this.#delivered++;
     if (now >= this.#from && now < this.#to) this.#measured++;
-    if (sentAt >= this.#from && sentAt < this.#to) this.#latencies.add(now - sentAt);
+    if (sentAt >= this.#from && sentAt < this.#to) {
+      this.#latencies.add(now - sentAt);
+      this.#sent.add(sentAt - this.#from);
+    }
     if (this.#sending && this.#setup.rate === 0) this.#send(pair, now);
   }
 
@@ -187,6 +192,7 @@ export class MessagingLoad {
         doubles: this.#doubles,
         measuredDelivered: this.#measured,
         latencies: this.#latencies.toArray(),
+        sentUs: this.#sent.toArray(),
         perPair: this.#pairs.map((p) => p.submitted),
         skipped: this.#skipped,
         cpuSeconds: this.#cpuSeconds,

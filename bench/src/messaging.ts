@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { type BenchPair, createPairs, lastSeqs } from "./accounts.ts";
 import type { BenchArgs } from "./args.ts";
+import { describeEpisodes, type Episodes, findEpisodes } from "./episodes.ts";
 import type { WorkerResult } from "./ipc.ts";
 import { describePauses, type Pauses, pausesBetween, readPauses } from "./pauses.ts";
 import { sleep } from "./pool.ts";
@@ -34,6 +35,8 @@ export interface MessagingResult {
   /** Delivered receipts per second inside the measured window (end to end). */
   msgsPerSec: number;
   latencyMs: LatencySummary;
+  /** Whether the slow round trips came in episodes of send time (see episodes.ts). */
+  tail: Episodes;
   submitted: number;
   acked: number;
   delivered: number;
@@ -253,6 +256,7 @@ function summarizeRun(
     duration: args.duration,
     msgsPerSec: sum((r) => r.measuredDelivered) / args.duration,
     latencyMs: summarize(results.map((r) => r.latencies)),
+    tail: findEpisodes(results),
     submitted,
     acked,
     delivered,
@@ -303,6 +307,8 @@ function print(report: Report, r: MessagingResult): void {
       "round trip",
       `p50 ${ms(l.p50)}  p95 ${ms(l.p95)}  p99 ${ms(l.p99)}  max ${ms(l.max)}  (${int(l.count)} samples)`,
     ],
+    // A closed loop keeps every sender's window full, so its round trips say nothing of episodes.
+    ...(r.mode === "open" ? [["tail", describeEpisodes(r.tail)] as [string, string]] : []),
     [
       "server",
       r.server
