@@ -30,10 +30,14 @@ describe("the ack window", () => {
   });
   after(() => stop());
 
-  /** Alice sends `count` messages to Bob; Bob's socket has them all. */
-  async function conversation(count: number) {
-    const a = await register(courier.url);
-    const b = await register(courier.url);
+  /**
+   * Alice sends `count` messages to Bob; Bob's socket has them all. A direct conversation's id
+   * names its members in the order of their ids: `bobFirst` picks which of the two Bob is.
+   */
+  async function conversation(count: number, bobFirst = false) {
+    const [x, y] = [await register(courier.url), await register(courier.url)];
+    const [first, second] = x.user.id < y.user.id ? [x, y] : [y, x];
+    const [a, b] = bobFirst ? [second, first] : [first, second];
     const sa = await RawSocket.authed(courier.url, a.token);
     const sb = await RawSocket.authed(courier.url, b.token);
     for (let i = 1; i <= count; i++) {
@@ -66,33 +70,37 @@ describe("the ack window", () => {
     sb.close();
   });
 
-  it("a device that reconnects gets nothing it acked again", async () => {
-    const { b, sa, sb, conv } = await conversation(2);
-    await ack(sb, sa, conv, 2);
-    sb.close();
-    const again = await RawSocket.authed(courier.url, b.token);
-    assert.deepEqual(again.frames.filter(isMsg), [], "the backlog starts after the ack");
-    const moves = movesOf(b.device.id);
-    assert.deepEqual(
-      moves.map((m) => m.delivered),
-      [2],
-      "the waiting acks were stored as one move",
-    );
-    again.close();
-    sa.close();
-  });
+  for (const bobFirst of [false, true]) {
+    const order = bobFirst ? "the acker's id first" : "the sender's id first";
 
-  it("the sender's device that connects later gets the delivered receipt", async () => {
-    const { a, sa, sb, conv } = await conversation(1);
-    await ack(sb, sa, conv, 1);
-    const { token } = await login(courier.url, a.user.username);
-    const second = await RawSocket.authed(courier.url, token);
-    const receipt = second.frames.find((f) => f.t === "receipt");
-    assert.equal(receipt?.t === "receipt" ? receipt.delivered : undefined, 1);
-    second.close();
-    sa.close();
-    sb.close();
-  });
+    it(`a device that reconnects gets nothing it acked again (${order})`, async () => {
+      const { b, sa, sb, conv } = await conversation(2, bobFirst);
+      await ack(sb, sa, conv, 2);
+      sb.close();
+      const again = await RawSocket.authed(courier.url, b.token);
+      assert.deepEqual(again.frames.filter(isMsg), [], "the backlog starts after the ack");
+      const moves = movesOf(b.device.id);
+      assert.deepEqual(
+        moves.map((m) => m.delivered),
+        [2],
+        "the waiting acks were stored as one move",
+      );
+      again.close();
+      sa.close();
+    });
+
+    it(`the sender's device that connects later gets the delivered receipt (${order})`, async () => {
+      const { a, sa, sb, conv } = await conversation(1, bobFirst);
+      await ack(sb, sa, conv, 1);
+      const { token } = await login(courier.url, a.user.username);
+      const second = await RawSocket.authed(courier.url, token);
+      const receipt = second.frames.find((f) => f.t === "receipt");
+      assert.equal(receipt?.t === "receipt" ? receipt.delivered : undefined, 1);
+      second.close();
+      sa.close();
+      sb.close();
+    });
+  }
 
   it("a device of someone else connecting leaves the waiting acks waiting", async () => {
     const { b, sa, sb, conv } = await conversation(1);

@@ -1,4 +1,4 @@
-import type { ReceiptFrame } from "@courier/protocol";
+import { directMembers, type ReceiptFrame } from "@courier/protocol";
 import type { CursorMove, MemberCursor } from "../store/store.ts";
 import type { DeliveryContext } from "./context.ts";
 import type { GroupReceipts } from "./group-receipts.ts";
@@ -37,8 +37,11 @@ export class CursorBatcher {
   #tickScheduled = false;
   /** Moves not stored yet, stored after COURIER_CURSOR_FLUSH_MS. */
   readonly #pending = new Waiting();
-  /** Plain acks of direct conversations not stored yet, stored after COURIER_ACK_FLUSH_MS. */
-  readonly #acks = new Waiting();
+  /**
+   * Plain acks of direct conversations not stored yet, stored after COURIER_ACK_FLUSH_MS; found
+   * by either member of their conversation, for `settle`.
+   */
+  readonly #acks = new Waiting((move) => directMembers(move.conversationId) ?? []);
   /** Relay mode: conversations to prune after the current batch. */
   readonly #toPrune = new Set<string>();
   #pruning = false;
@@ -77,10 +80,7 @@ export class CursorBatcher {
    * everyone. Without `userId` (a resync of every connection, shutdown): everything.
    */
   async settle(userId?: string): Promise<void> {
-    const acks =
-      userId === undefined
-        ? this.#acks.take()
-        : this.#acks.take((move) => directMember(move.conversationId, userId));
+    const acks = userId === undefined ? this.#acks.take() : this.#acks.takeFor(userId);
     await Promise.all([this.#storeAll(this.#pending.take()), this.#storeAll(acks)]);
   }
 
@@ -254,13 +254,33 @@ class Waiting {
   /** In the order of each key's first move, which is the order they come due in. */
   #moves = new Map<string, { move: CursorMove; since: number }>();
   #timer: NodeJS.Timeout | undefined;
+  /** The users each move is found by (`takeFor`), if any. */
+  readonly #usersOf: ((move: CursorMove) => readonly string[]) | undefined;
+  /**
+   * The keys of the moves each user is found by: a sync takes its user's moves without walking
+   * everyone's (a reconnect storm of n devices would otherwise walk n × n entries).
+   */
+  readonly #byUser = new Map<string, Set<string>>();
+
+  constructor(usersOf?: (move: CursorMove) => readonly string[]) {
+    this.#usersOf = usersOf;
+  }
 
   /** The highest seq per device and conversation wins; the key keeps its first move's time. */
   add(move: CursorMove): void {
     const key = `${move.deviceId}\u0000${move.conversationId}`;
     const existing = this.#moves.get(key)?.move;
     if (existing === undefined) {
-      this.#moves.set(key, { move: { ...move }, since: performance.now() });
+      const copy = { ...move };
+      this.#moves.set(key, { move: copy, since: performance.now() });
+      for (const user of this.#usersOf?.(copy) ?? []) {
+        let keys = this.#byUser.get(user);
+        if (keys === undefined) {
+          keys = new Set();
+          this.#byUser.set(user, keys);
+        }
+        keys.add(key);
+      }
       return;
     }
     if (move.delivered !== undefined) {
@@ -291,24 +311,27 @@ class Waiting {
     );
   }
 
-  /**
-   * Everything waiting (the scheduled call is cancelled), or only the moves `which` picks:
-   * those no longer wait.
-   */
-  take(which?: (move: CursorMove) => boolean): CursorMove[] {
-    if (which !== undefined) {
-      const moves: CursorMove[] = [];
-      for (const [key, { move }] of this.#moves) {
-        if (!which(move)) continue;
-        moves.push(move);
-        this.#moves.delete(key);
-      }
-      return moves;
-    }
+  /** Everything waiting; the scheduled call is cancelled. */
+  take(): CursorMove[] {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const moves = [...this.#moves.values()].map((entry) => entry.move);
     this.#moves = new Map();
+    this.#byUser.clear();
+    return moves;
+  }
+
+  /** The moves `userId` is found by: those no longer wait. */
+  takeFor(userId: string): CursorMove[] {
+    const keys = this.#byUser.get(userId);
+    if (keys === undefined) return [];
+    const moves: CursorMove[] = [];
+    for (const key of keys) {
+      const entry = this.#moves.get(key);
+      if (entry === undefined) continue;
+      moves.push(entry.move);
+      this.#remove(key, entry.move);
+    }
     return moves;
   }
 
@@ -318,15 +341,19 @@ class Waiting {
     for (const [key, entry] of this.#moves) {
       if (entry.since > cutoff) break;
       moves.push(entry.move);
-      this.#moves.delete(key);
+      this.#remove(key, entry.move);
     }
     return moves;
   }
-}
 
-/** Whether `userId` is one of the two members a direct conversation's id names. */
-function directMember(conversationId: string, userId: string): boolean {
-  return conversationId.startsWith(`d:${userId}:`) || conversationId.endsWith(`:${userId}`);
+  #remove(key: string, move: CursorMove): void {
+    this.#moves.delete(key);
+    for (const user of this.#usersOf?.(move) ?? []) {
+      const keys = this.#byUser.get(user);
+      keys?.delete(key);
+      if (keys?.size === 0) this.#byUser.delete(user);
+    }
+  }
 }
 
 /** Per (user, conversation): the device that moved, whose own `receipt` it does not need. */
