@@ -1,11 +1,12 @@
-import { CourierClient, MemoryStorage, type WebSocketConstructor } from "@courier/client";
-import WebSocket from "ws";
+import { CourierClient, MemoryStorage } from "@courier/client";
 import type { BenchSession } from "./accounts.ts";
 import { type Driver, type DriverTarget, type PeerHooks, sharedImmediate } from "./driver.ts";
+import { leanWebSocket } from "./lean-websocket.ts";
 
 /**
  * The headline driver: every bench client is a `CourierClient` with in-memory storage, exactly
- * as an app uses it, over a `ws` socket bound to the worker's 127.0.0.x source address.
+ * as an app uses it, over a WebSocket bound to the worker's 127.0.0.x source address (a
+ * LeanSocket, see lean-websocket.ts; `ws` until the seventh session).
  */
 export function sdkDriver(
   target: DriverTarget,
@@ -13,15 +14,12 @@ export function sdkDriver(
     sendWindow: number;
     /** Messages the in-memory storage keeps per conversation (64). */
     keepMessages?: number;
-    /** Wraps the socket class (the group bench's quietWebSocket). */
-    wrap?: (ws: WebSocketConstructor) => WebSocketConstructor;
     /** SDK auth timeout: thousands of handshakes queue at a 2-core server (15 s). */
     authTimeoutMs?: number;
   },
 ): Driver {
   const scheduler = sharedImmediate();
-  const bound = boundWebSocket(target.localAddress);
-  const WebSocketImpl = options.wrap ? options.wrap(bound) : bound;
+  const WebSocketImpl = leanWebSocket(target.localAddress);
   return {
     name: "sdk",
     open(session: BenchSession, hooks: PeerHooks) {
@@ -83,16 +81,4 @@ export function sdkDriver(
       };
     },
   };
-}
-
-/** The `ws` WebSocket, its sockets bound to `localAddress` (spreading ports over 127.0.0.x). */
-export function boundWebSocket(localAddress: string): WebSocketConstructor {
-  class BoundWebSocket extends WebSocket {
-    constructor(url: string) {
-      super(url, { localAddress, perMessageDeflate: false });
-    }
-  }
-  // ws types its handler events as its own Event classes; the SDK reads only `data`, `code`
-  // and `reason`, which ws provides (text messages arrive as strings), so the cast is sound.
-  return BoundWebSocket as unknown as WebSocketConstructor;
 }

@@ -5,10 +5,10 @@ import { CourierClient, MemoryStorage } from "@courier/client";
 import type { GroupInfo } from "@courier/protocol";
 import { type BenchSession, registerUsers } from "./accounts.ts";
 import type { BenchArgs } from "./args.ts";
-import { boundWebSocket } from "./driver.sdk.ts";
 import { sharedImmediate } from "./driver.ts";
 import type { GroupWorkerResult } from "./ipc.ts";
-import { groupTextPrefix, monotonicNow, quietWebSocket } from "./load.group.ts";
+import { leanWebSocket } from "./lean-websocket.ts";
+import { groupTextPrefix, monotonicNow } from "./load.group.ts";
 import { describePauses, type Pauses, pausesBetween, readPauses } from "./pauses.ts";
 import { sleep } from "./pool.ts";
 import { sampleProc, threadCores, threadCpu } from "./proc.ts";
@@ -208,7 +208,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
     sender = new CourierClient({
       url,
       storage,
-      WebSocket: quietWebSocket(boundWebSocket("127.0.0.1")),
+      WebSocket: leanWebSocket("127.0.0.1"),
       authTimeoutMs: 60_000,
       // As the members' clients: frames leave after the tick, not after a >= 1 ms setTimeout(0).
       scheduler: sharedImmediate(),

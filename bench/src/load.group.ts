@@ -1,4 +1,3 @@
-import type { WebSocketConstructor } from "@courier/client";
 import { rawDriver } from "./driver.raw.ts";
 import { sdkDriver } from "./driver.sdk.ts";
 import type { FromWorker, GroupFromWorker, GroupWorkerResult, ToWorker } from "./ipc.ts";
@@ -61,7 +60,6 @@ export class GroupLoad {
             sendWindow: 32,
             // Few kept: the group's "added" system messages list many user ids each.
             keepMessages: 2,
-            wrap: quietWebSocket,
             authTimeoutMs: 60_000,
           });
     this.#clients = openAll(
@@ -136,21 +134,4 @@ export class GroupLoad {
   close(): void {
     for (const client of this.#clients) client?.close();
   }
-}
-
-/**
- * The SDK replaces a socket stuck in opening/authenticating (its 15 s auth timeout) by closing it
- * after detaching its handlers; `ws` then emits "closed before the connection was established" as
- * an 'error' event with no listener left, which would crash the worker. Swallow it: the SDK has
- * already moved on to a new socket.
- */
-export function quietWebSocket(Base: WebSocketConstructor): WebSocketConstructor {
-  const Ctor = Base as unknown as new (url: string) => { on(event: "error", f: () => void): void };
-  class Quiet extends Ctor {
-    constructor(url: string) {
-      super(url);
-      this.on("error", () => {});
-    }
-  }
-  return Quiet as unknown as WebSocketConstructor;
 }
