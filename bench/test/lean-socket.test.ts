@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { WebSocketServer } from "ws";
 import { LeanSocket, type LeanSocketHooks } from "../src/lean-socket.ts";
+import { echoServer } from "./support/echo-server.ts";
 
 /** A LeanSocket whose events are recorded, with promises for the next of each. */
 function record(url: string) {
@@ -55,22 +55,11 @@ function record(url: string) {
 }
 
 describe("LeanSocket against the ws server", () => {
-  let wss: WebSocketServer;
-  let url: string;
-  before(async () => {
-    wss = new WebSocketServer({ port: 0, host: "127.0.0.1", path: "/ws" });
-    await once(wss, "listening");
-    url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/ws`;
-    // Echoes every text message back as text.
-    wss.on("connection", (ws) => ws.on("message", (data) => ws.send(String(data))));
-  });
-  after(() => {
-    for (const ws of wss.clients) ws.terminate();
-    wss.close();
-  });
+  // Echoes every text message back as text.
+  const server = echoServer((text) => text);
 
   it("carries text both ways at every length encoding, UTF-8 intact", async () => {
-    const client = record(url);
+    const client = record(server.url);
     await client.opened();
     const texts = ["hi", "x".repeat(125), "é".repeat(100), "ü✓🚀".repeat(9000), "y".repeat(70_000)];
     for (const text of texts) client.socket.send(text);
@@ -82,20 +71,20 @@ describe("LeanSocket against the ws server", () => {
 
   it("answers a ping with a pong that carries its payload", async () => {
     const pong = new Promise<Buffer>((resolve) => {
-      wss.once("connection", (ws) => {
+      server.wss.once("connection", (ws) => {
         ws.once("pong", resolve);
         ws.ping(Buffer.from("are you there"));
       });
     });
-    const client = record(url);
+    const client = record(server.url);
     await client.opened();
     assert.equal(String(await pong), "are you there");
     client.socket.close();
   });
 
   it("reports the server's close code", async () => {
-    wss.once("connection", (ws) => ws.close(4001, "go away"));
-    const client = record(url);
+    server.wss.once("connection", (ws) => ws.close(4001, "go away"));
+    const client = record(server.url);
     assert.equal(await client.closed(), 4001);
   });
 });

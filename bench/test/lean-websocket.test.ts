@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { WebSocketLike } from "@courier/client";
-import { WebSocketServer } from "ws";
 import { leanWebSocket } from "../src/lean-websocket.ts";
+import { echoServer } from "./support/echo-server.ts";
 
 /** Resolves with the first call of the handler `name` of `socket`. */
 function next<K extends "onopen" | "onmessage" | "onclose" | "onerror">(
@@ -18,21 +17,10 @@ function next<K extends "onopen" | "onmessage" | "onclose" | "onerror">(
 /** The standard WebSocket API the SDK uses, on a LeanSocket, against the `ws` server. */
 describe("leanWebSocket", () => {
   const LeanWebSocket = leanWebSocket("127.0.0.1");
-  let wss: WebSocketServer;
-  let url: string;
-  before(async () => {
-    wss = new WebSocketServer({ port: 0, host: "127.0.0.1", path: "/ws" });
-    await once(wss, "listening");
-    url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/ws`;
-    wss.on("connection", (ws) => ws.on("message", (data) => ws.send(`echo ${data}`)));
-  });
-  after(() => {
-    for (const ws of wss.clients) ws.terminate();
-    wss.close();
-  });
+  const server = echoServer((text) => `echo ${text}`);
 
   it("goes from connecting to open to closing to closed, with the handlers the SDK sets", async () => {
-    const socket = new LeanWebSocket(url);
+    const socket = new LeanWebSocket(server.url);
     assert.equal(socket.readyState, 0);
     await next(socket, "onopen");
     assert.equal(socket.readyState, 1);
@@ -47,8 +35,8 @@ describe("leanWebSocket", () => {
   });
 
   it("reports a close the server starts, with its code", async () => {
-    wss.once("connection", (ws) => ws.close(4001, "go away"));
-    const socket = new LeanWebSocket(url);
+    server.wss.once("connection", (ws) => ws.close(4001, "go away"));
+    const socket = new LeanWebSocket(server.url);
     const closed = await next(socket, "onclose");
     assert.equal(closed.code, 4001);
     assert.equal(socket.readyState, 3);
@@ -64,7 +52,7 @@ describe("leanWebSocket", () => {
   });
 
   it("closing before the connection opened ends it without an exception", async () => {
-    const socket = new LeanWebSocket(url);
+    const socket = new LeanWebSocket(server.url);
     const closed = next(socket, "onclose");
     socket.close(1000);
     assert.equal((await closed).code, 1006);
