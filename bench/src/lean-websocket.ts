@@ -44,6 +44,7 @@ export function leanWebSocket(localAddress: string): WebSocketConstructor {
       this.#socket.send(data);
     }
 
+    /** The reason is not sent: LeanSocket's close frame carries the code alone. */
     close(code?: number): void {
       if (this.readyState === closed) return;
       this.readyState = closing;

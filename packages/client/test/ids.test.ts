@@ -17,3 +17,17 @@ test("time-ordered ids are 32 hex characters and unique within one millisecond",
   for (const id of ids.slice(0, 10)) assert.match(id, /^[0-9a-f]{32}$/);
   assert.equal(new Set(ids).size, ids.length);
 });
+
+test("without crypto.getRandomValues, time-ordered ids still come out as 32 hex characters, unique", () => {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, "crypto");
+  Object.defineProperty(globalThis, "crypto", { value: undefined, configurable: true });
+  try {
+    // Enough ids to empty the random pool several times over, so it is refilled without crypto.
+    const now = Date.now();
+    const ids = Array.from({ length: 2_000 }, () => timeOrderedId(now));
+    for (const id of ids) assert.match(id, /^[0-9a-f]{32}$/);
+    assert.equal(new Set(ids).size, ids.length);
+  } finally {
+    if (descriptor) Object.defineProperty(globalThis, "crypto", descriptor);
+  }
+});
