@@ -1,3 +1,5 @@
+// First: V8 settings that must hold before anything else allocates (see v8-flags.ts).
+import "./v8-flags.ts";
 import { createCourier } from "./app.ts";
 import { configFromEnv } from "./config.ts";
 import { mountWebApp } from "./http/web.ts";
