@@ -11,8 +11,8 @@ import { leanWebSocket } from "./lean-websocket.ts";
 import { groupTextPrefix, monotonicNow } from "./load.group.ts";
 import { describePauses, type Pauses, pausesBetween, readPauses } from "./pauses.ts";
 import { sleep } from "./pool.ts";
-import { sampleProc, threadCores, threadCpu } from "./proc.ts";
-import { int, mib, ms, Report } from "./report.ts";
+import { sampleProc, threadCores, threadTimes } from "./proc.ts";
+import { cores, int, mib, ms, Report } from "./report.ts";
 import { type LatencySummary, summarize } from "./samples.ts";
 import { diagnosticOptions, type ServerHandle, startServer } from "./server.ts";
 import { generatorProcs, WorkerPool } from "./workers.ts";
@@ -278,7 +278,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
 
     const pid = server.pid;
     const before = pid ? sampleProc(pid) : undefined;
-    const threadsFrom = pid ? threadCpu(pid) : {};
+    const threadsFrom = pid ? threadTimes(pid).cpu : {};
     let peak = before?.rss ?? 0;
     const sampler = setInterval(() => {
       if (pid) peak = Math.max(peak, sampleProc(pid).rss);
@@ -289,7 +289,7 @@ export async function runGroup(args: BenchArgs): Promise<GroupResult> {
     for (let k = args.warmupSends; k < total; k++) await sendOne(k, true);
     const phaseSeconds = (Date.now() - phaseFrom) / 1000;
     const after = pid ? sampleProc(pid) : undefined;
-    const threads = pid ? threadCores(threadsFrom, threadCpu(pid), phaseSeconds) : {};
+    const threads = pid ? threadCores(threadsFrom, threadTimes(pid).cpu, phaseSeconds) : {};
     const pausesTo = await readPauses(server.url);
     clearInterval(sampler);
     if (server.inspector) {
@@ -457,15 +457,7 @@ function print(report: Report, r: GroupResult): void {
           `${r.server.cpuCores.toFixed(2)} cores, ${r.server.cpuMsPerSend.toFixed(1)} ms per send`
         : "n/a",
     ],
-    [
-      "server threads",
-      r.server
-        ? `${Object.entries(r.server.threads)
-            .sort((a, b) => b[1] - a[1])
-            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-            .join(", ")} cores`
-        : "n/a",
-    ],
+    ["server threads", r.server ? `${cores(r.server.threads)} cores` : "n/a"],
     ["server pauses", r.serverPauses ? describePauses(r.serverPauses) : "n/a (no /metrics)"],
     [
       "setup",

@@ -10,12 +10,13 @@ import { sleep } from "./pool.ts";
 import {
   machineBusySeconds,
   type ProcSample,
+  runQueueWait,
   sampleProc,
   sampleProcs,
   threadCores,
-  threadCpu,
+  threadTimes,
 } from "./proc.ts";
-import { int, mib, ms, Report } from "./report.ts";
+import { cores, int, mib, ms, Report } from "./report.ts";
 import { type LatencySummary, summarize } from "./samples.ts";
 import { diagnosticOptions, type ServerHandle, startServer } from "./server.ts";
 import { generatorProcs, WorkerPool } from "./workers.ts";
@@ -58,10 +59,19 @@ export interface MessagingResult {
     cpuUsPerMsg: number;
     /** Cores per thread name: the event loop is `MainThread`, the SQLite writer `WorkerThread`. */
     threads: Record<string, number>;
+    /** Per thread name, the cores' worth of time it was runnable but waiting for a CPU. */
+    threadWaits: Record<string, number>;
   } | null;
   /** The server's GC pauses and event-loop delay over the window (from its /metrics). */
   serverPauses: Pauses | null;
-  generator: { cpuSeconds: number; cpuCores: number; cpuUsPerMsg: number; rss: number };
+  generator: {
+    cpuSeconds: number;
+    cpuCores: number;
+    cpuUsPerMsg: number;
+    /** Cores' worth of time the generator's threads were runnable but waiting for a CPU. */
+    waitCores: number;
+    rss: number;
+  };
   /** CPU cores busy with anything but the server and the generator during the window (other load). */
   otherCores: number;
   /** /proc/loadavg at the end. */
@@ -140,13 +150,15 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
     await server.inspector?.startProfile();
     const pausesFrom = await readPauses(server.url);
     const serverFrom = pid ? sampleProc(pid) : undefined;
-    const threadsFrom = pid ? threadCpu(pid) : {};
+    const threadsFrom = pid ? threadTimes(pid) : undefined;
     const genFrom = sampleProcs(pool.pids);
+    const genWaitFrom = runQueueWait(pool.pids);
     const machineFrom = machineBusySeconds();
     await sleep(measureTo - Date.now());
     const serverTo = pid ? sampleProc(pid) : undefined;
-    const threads = pid ? threadCores(threadsFrom, threadCpu(pid), args.duration) : {};
+    const threadsTo = pid ? threadTimes(pid) : undefined;
     const genTo = sampleProcs(pool.pids);
+    const genWait = runQueueWait(pool.pids) - genWaitFrom;
     const machineBusy = machineBusySeconds() - machineFrom;
     const pausesTo = await readPauses(server.url);
     if (server.inspector) {
@@ -167,9 +179,15 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
       serverFrom,
       serverTo,
       genCpu: genTo.cpu - genFrom.cpu,
+      genWait,
       genRss: genTo.rss,
       machineBusy,
-      threads,
+      threads:
+        threadsFrom && threadsTo ? threadCores(threadsFrom.cpu, threadsTo.cpu, args.duration) : {},
+      threadWaits:
+        threadsFrom && threadsTo
+          ? threadCores(threadsFrom.waited, threadsTo.waited, args.duration)
+          : {},
       pauses: pausesFrom && pausesTo ? pausesBetween(pausesFrom, pausesTo) : null,
     });
     print(report, result);
@@ -223,9 +241,11 @@ function summarizeRun(
     serverFrom: ProcSample | undefined;
     serverTo: ProcSample | undefined;
     genCpu: number;
+    genWait: number;
     genRss: number;
     machineBusy: number;
     threads: Record<string, number>;
+    threadWaits: Record<string, number>;
     pauses: Pauses | null;
   },
 ): MessagingResult {
@@ -282,6 +302,7 @@ function summarizeRun(
           cpuCores: serverCpu / args.duration,
           cpuUsPerMsg: (serverCpu / measured) * 1e6,
           threads: s.threads,
+          threadWaits: s.threadWaits,
         }
       : null,
     serverPauses: s.pauses,
@@ -289,6 +310,7 @@ function summarizeRun(
       cpuSeconds: s.genCpu,
       cpuCores: s.genCpu / args.duration,
       cpuUsPerMsg: (s.genCpu / measured) * 1e6,
+      waitCores: s.genWait / args.duration,
       rss: s.genRss,
     },
     otherCores: Math.max(0, (s.machineBusy - serverCpu - s.genCpu) / args.duration),
@@ -319,17 +341,18 @@ function print(report: Report, r: MessagingResult): void {
     [
       "server threads",
       r.server
-        ? `${Object.entries(r.server.threads)
-            .sort((a, b) => b[1] - a[1])
-            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-            .join(", ")} cores`
+        ? `${cores(r.server.threads)} cores` +
+          (Object.keys(r.server.threadWaits).length > 0
+            ? `; waiting for a CPU: ${cores(r.server.threadWaits)}`
+            : "")
         : "n/a",
     ],
     ["server pauses", r.serverPauses ? describePauses(r.serverPauses) : "n/a (no /metrics)"],
     [
       "generator",
       `CPU ${r.generator.cpuSeconds.toFixed(1)} s = ${r.generator.cpuCores.toFixed(2)} cores over ${r.procs} processes, ` +
-        `${int(r.generator.cpuUsPerMsg)} µs per message; RSS ${mib(r.generator.rss)}`,
+        `${int(r.generator.cpuUsPerMsg)} µs per message, ${r.generator.waitCores.toFixed(2)} cores waiting for a CPU; ` +
+        `RSS ${mib(r.generator.rss)}`,
     ],
     [
       "correctness",

@@ -60,27 +60,56 @@ export function machineBusySeconds(): number {
   return busy / clockTicks();
 }
 
-/** CPU seconds per thread name of a process (MainThread, the store's WorkerThread, V8Worker GC helpers, ...). */
-export function threadCpu(pid: number): Record<string, number> {
-  const out: Record<string, number> = {};
+/**
+ * Per thread name of a process (MainThread, the store's WorkerThread, V8Worker GC helpers, ...):
+ * seconds on a CPU, and seconds runnable but waiting for one (the run-queue delay of
+ * /proc/<pid>/task/<tid>/schedstat). On two cores shared with the generator the wait is where
+ * a busy machine's latency comes from: a commit that waits for a CPU holds up every message in
+ * it. `waited` is empty where the kernel keeps no schedstat.
+ */
+export interface ThreadTimes {
+  cpu: Record<string, number>;
+  waited: Record<string, number>;
+}
+
+export function threadTimes(pid: number): ThreadTimes {
+  const times: ThreadTimes = { cpu: {}, waited: {} };
   let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return out;
+    return times;
   }
   for (const tid of tasks) {
+    const dir = `/proc/${pid}/task/${tid}`;
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const stat = readFileSync(`${dir}/stat`, "utf8");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const cpu = (Number(fields[11]) + Number(fields[12])) / clockTicks();
-      out[name] = (out[name] ?? 0) + cpu;
+      times.cpu[name] = (times.cpu[name] ?? 0) + cpu;
+      const waited = runQueueSeconds(readFileSync(`${dir}/schedstat`, "utf8"));
+      if (waited !== undefined) times.waited[name] = (times.waited[name] ?? 0) + waited;
     } catch {
-      // the thread ended meanwhile
+      // the thread ended meanwhile, or has no schedstat
     }
   }
-  return out;
+  return times;
+}
+
+/** The run-queue delay from a schedstat line (`<on cpu ns> <waiting ns> <timeslices>`), seconds. */
+export function runQueueSeconds(schedstat: string): number | undefined {
+  const waitedNs = Number(schedstat.trim().split(/\s+/)[1]);
+  return Number.isFinite(waitedNs) ? waitedNs / 1e9 : undefined;
+}
+
+/** Seconds the threads of several processes (the generator's workers) waited for a CPU. */
+export function runQueueWait(pids: number[]): number {
+  let waited = 0;
+  for (const pid of pids) {
+    for (const seconds of Object.values(threadTimes(pid).waited)) waited += seconds;
+  }
+  return waited;
 }
 
 /** `after - before`, per thread name, in cores over `seconds`. */

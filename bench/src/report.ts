@@ -28,3 +28,9 @@ export class Report {
 export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 export const int = (n: number) => Math.round(n).toLocaleString("en-US");
 export const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
+/** Cores per thread name, busiest first: `MainThread 0.81, WorkerThread 0.30`. */
+export const cores = (perThread: Record<string, number>) =>
+  Object.entries(perThread)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${n.toFixed(2)}`)
+    .join(", ");
