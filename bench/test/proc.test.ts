@@ -28,10 +28,11 @@ test("counts the time threads were runnable but waiting for a CPU", async () => 
     const waited = runQueueWait(pids) - waitedFrom;
     const cpu = pids.map((pid, i) => (threadTimes(pid).cpu.MainThread ?? 0) - (cpuFrom[i] ?? 0));
     // Over 1.5 s the pair had 1.5 CPU-seconds between them and wanted 3.
+    // Anything else on CPU 0 can only make them wait longer.
     assert.ok(waited > 1, `waited ${waited} s`);
-    assert.ok(waited < 2, `waited ${waited} s`);
-    for (const c of cpu)
-      assert.ok(c < 1.2, `a process had ${c} CPU-seconds of 1.5 s on a shared CPU`);
+    for (const c of cpu) {
+      assert.ok(c > 0.05 && c < 1.2, `a process had ${c} CPU-seconds of 1.5 s on a shared CPU`);
+    }
   } finally {
     for (const child of children) child.kill();
     await Promise.all(children.map((c) => (c.exitCode === null ? once(c, "exit") : undefined)));
