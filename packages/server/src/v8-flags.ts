@@ -2,7 +2,8 @@ import { setFlagsFromString } from "node:v8";
 
 /**
  * V8 settings for a server process, applied before any other module runs (main.ts imports this
- * first; V8 reads this flag at every scavenge, so setting it at run time takes effect).
+ * first). V8 consults this flag each time a GC digests its pretenuring feedback, so setting it
+ * at run time takes effect; the test shows it.
  *
  * No allocation-site pretenuring. V8 watches which allocation sites make objects that survive a
  * scavenge, and from then on allocates that site's objects straight in the old generation. A
