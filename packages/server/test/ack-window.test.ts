@@ -136,12 +136,7 @@ describe("the ack window, staggered", () => {
       const sb = await RawSocket.authed(courier.url, b.token);
       const sc = await RawSocket.authed(courier.url, c.token);
       for (const to of [b, c]) {
-        sa.sendJson({
-          t: "send",
-          cid: to.user.id,
-          to: to.user.id,
-          content: { type: "text", text: "hi" },
-        });
+        sa.sendText({ cid: to.user.id, to: to.user.id, text: "hi" });
       }
       const toB = await sb.waitFor(isMsg);
       const toC = await sc.waitFor(isMsg);

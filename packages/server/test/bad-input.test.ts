@@ -63,12 +63,7 @@ describe("bad input over the WebSocket", () => {
 
   it("answers a frame over the size limit with too_large, and closes on the transport limit", async () => {
     const { b, sa } = await pair();
-    sa.sendJson({
-      t: "send",
-      cid: "big",
-      to: b.user.id,
-      content: { type: "text", text: "x".repeat(70_000) },
-    });
+    sa.sendText({ cid: "big", to: b.user.id, text: "x".repeat(70_000) });
     await sa.waitFor(isError(ErrorCode.tooLarge));
     await stillUsable(sa);
     sa.sendRaw("x".repeat(1024 * 1024 + 1));
@@ -87,24 +82,14 @@ describe("bad input over the WebSocket", () => {
     const { a, b } = await pair();
     const c = await register(courier.url);
     const sb = await RawSocket.authed(courier.url, b.token);
-    sb.sendJson({
-      t: "send",
-      cid: "hello",
-      to: c.user.id,
-      content: { type: "text", text: "hi c" },
-    });
+    sb.sendText({ cid: "hello", to: c.user.id, text: "hi c" });
     const sent = await sb.waitFor((f) => f.t === "sent");
     assert.equal(sent.t, "sent");
     const conv = sent.t === "sent" ? sent.conv : "";
     const sa = await RawSocket.authed(courier.url, a.token);
     sa.sendJson({ t: "send", cid: "intrude", conv, content: { type: "text", text: "let me in" } });
     sa.sendJson({ t: "pull", conv, after: 0 });
-    sa.sendJson({
-      t: "send",
-      cid: "ghost",
-      to: "no-such-user",
-      content: { type: "text", text: "boo" },
-    });
+    sa.sendText({ cid: "ghost", to: "no-such-user", text: "boo" });
     await sa.waitFor(
       (f) => f.t === "error" && f.ref === "intrude" && f.code === ErrorCode.notMember,
     );
@@ -158,12 +143,7 @@ describe("bad input over the WebSocket", () => {
     for (let i = 0; i < 5; i++) sa.sendJson(burst);
     await sa.waitFor(isError(ErrorCode.rateLimited));
     assert.equal(await sa.waitForClose(), CloseCode.flood);
-    sx.sendJson({
-      t: "send",
-      cid: "calm",
-      to: y.user.id,
-      content: { type: "text", text: "still here?" },
-    });
+    sx.sendText({ cid: "calm", to: y.user.id, text: "still here?" });
     await sy.waitFor((f) => f.t === "msg" && f.cid === "calm");
     sx.close();
     sy.close();

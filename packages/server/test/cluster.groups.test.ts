@@ -109,12 +109,7 @@ describe("cluster: groups across nodes", { skip, timeout: 120_000 }, () => {
         f.content.type === "system" &&
         f.content.event === "removed",
     );
-    sc.sendJson({
-      t: "send",
-      cid: "c-after",
-      conv: group.id,
-      content: { type: "text", text: "x" },
-    });
+    sc.sendText({ cid: "c-after", conv: group.id, text: "x" });
     await sc.waitFor(
       (f) => f.t === "error" && f.ref === "c-after" && f.code === ErrorCode.notMember,
     );

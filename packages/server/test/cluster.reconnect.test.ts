@@ -41,12 +41,7 @@ describe("cluster: a NATS outage", { skip, timeout: 60_000 }, () => {
     const conv = directConversationId(alice.user.id, bob.user.id);
     const sa = await RawSocket.authed(n0.url, alice.token);
     const sb = await RawSocket.authed(n1.url, bob.token);
-    sa.sendJson({
-      t: "send",
-      cid: "before",
-      to: bob.user.id,
-      content: { type: "text", text: "1" },
-    });
+    sa.sendText({ cid: "before", to: bob.user.id, text: "1" });
     await sb.waitFor((f) => isMsg(f) && f.cid === "before");
 
     // NATS goes away. Alice's message is stored and acked by node 0 (the store is up), but the

@@ -66,12 +66,7 @@ describe("cursor moves still waiting at shutdown", () => {
         const b = await register(courier.url);
         const sa = await RawSocket.authed(courier.url, a.token);
         const sb = await RawSocket.authed(courier.url, b.token);
-        sa.sendJson({
-          t: "send",
-          cid: "last",
-          to: b.user.id,
-          content: { type: "text", text: "x" },
-        });
+        sa.sendText({ cid: "last", to: b.user.id, text: "x" });
         const msg = await sb.waitFor((f): f is Msg => f.t === "msg" && f.cid === "last");
         sb.sendJson({ t: "ack", conv: msg.conv, seq: msg.seq });
         await sa.waitFor((f) => f.t === "receipt" && f.delivered === msg.seq);

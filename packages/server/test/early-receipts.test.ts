@@ -35,7 +35,7 @@ describe("receipts before the cursor commit", () => {
     const b = await register(courier.url);
     const sa = await RawSocket.authed(courier.url, a.token);
     const sb = await RawSocket.authed(courier.url, b.token);
-    sa.sendJson({ t: "send", cid: "fast", to: b.user.id, content: { type: "text", text: "hi" } });
+    sa.sendText({ cid: "fast", to: b.user.id, text: "hi" });
     const msg = await sb.waitFor((f): f is Extract<ServerFrame, { t: "msg" }> => f.t === "msg");
     const acked = performance.now();
     sb.sendJson({ t: "ack", conv: msg.conv, seq: msg.seq });
@@ -55,7 +55,7 @@ describe("receipts before the cursor commit", () => {
     const b = await register(courier.url);
     const sa = await RawSocket.authed(courier.url, a.token);
     const sb = await RawSocket.authed(courier.url, b.token);
-    sa.sendJson({ t: "send", cid: "one", to: b.user.id, content: { type: "text", text: "one" } });
+    sa.sendText({ cid: "one", to: b.user.id, text: "one" });
     const msg = await sb.waitFor((f): f is Extract<ServerFrame, { t: "msg" }> => f.t === "msg");
     sb.sendJson({ t: "read", conv: msg.conv, seq: 1_000_000 });
     await sa.waitFor((f) => f.t === "receipt" && f.read >= 1);

@@ -18,7 +18,7 @@ describe("the five-step flow on the wire", () => {
     const b = await register(courier.url);
     const sa = await RawSocket.authed(courier.url, a.token);
     const sb = await RawSocket.authed(courier.url, b.token);
-    sa.sendJson({ t: "send", cid: "m1", to: b.user.id, content: { type: "text", text: "hello" } });
+    sa.sendText({ cid: "m1", to: b.user.id, text: "hello" });
     const sent = await sa.waitFor((f): f is Extract<ServerFrame, { t: "sent" }> => f.t === "sent");
     assert.equal(sent.seq, 1);
     assert.equal(sent.cid, "m1");

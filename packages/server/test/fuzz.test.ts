@@ -26,12 +26,7 @@ describe("fuzzing a live server", () => {
     const a = await register(courier.url);
     const b = await register(courier.url);
     const first = await RawSocket.authed(courier.url, a.token);
-    first.sendJson({
-      t: "send",
-      cid: "seed",
-      to: b.user.id,
-      content: { type: "text", text: "hi" },
-    });
+    first.sendText({ cid: "seed", to: b.user.id, text: "hi" });
     const sent = await first.waitFor(
       (f): f is Extract<ServerFrame, { t: "sent" }> => f.t === "sent",
     );
@@ -85,12 +80,7 @@ describe("fuzzing a live server", () => {
     const d = await register(courier.url);
     const sc = await RawSocket.authed(courier.url, c.token);
     const sd = await RawSocket.authed(courier.url, d.token);
-    sc.sendJson({
-      t: "send",
-      cid: "after-fuzz",
-      to: d.user.id,
-      content: { type: "text", text: "still fine" },
-    });
+    sc.sendText({ cid: "after-fuzz", to: d.user.id, text: "still fine" });
     const msg = await sd.waitFor((f): f is Extract<ServerFrame, { t: "msg" }> => f.t === "msg");
     assert.equal(msg.content.type === "text" && msg.content.text, "still fine");
     sd.sendJson({ t: "read", conv: msg.conv, seq: msg.seq });

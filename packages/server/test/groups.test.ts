@@ -130,12 +130,7 @@ describe("groups", () => {
     const [a, b, c, d] = await users(courier.url, 4);
     const group = await createGroup(courier.url, a!, "Club", [b!, c!]);
     const sa = await RawSocket.authed(courier.url, a!.token);
-    sa.sendJson({
-      t: "send",
-      cid: "before-d",
-      conv: group.id,
-      content: { type: "text", text: "secret" },
-    });
+    sa.sendText({ cid: "before-d", conv: group.id, text: "secret" });
     await sa.waitFor((f) => f.t === "sent");
 
     const forbidden = await api(
@@ -198,12 +193,7 @@ describe("groups", () => {
       (removed.body as GroupInfo).members.some((m) => m.id === c!.user.id),
       false,
     );
-    sa.sendJson({
-      t: "send",
-      cid: "after-c",
-      conv: group.id,
-      content: { type: "text", text: "c is gone" },
-    });
+    sa.sendText({ cid: "after-c", conv: group.id, text: "c is gone" });
     await sd.waitFor((f) => isMsg(f) && f.cid === "after-c");
     const sc = await RawSocket.authed(courier.url, c!.token);
     assert.deepEqual(systemEvents(sc, group.id).at(-1), "removed");
@@ -211,12 +201,7 @@ describe("groups", () => {
       sc.frames.some((f) => isMsg(f) && f.cid === "after-c"),
       false,
     );
-    sc.sendJson({
-      t: "send",
-      cid: "c-tries",
-      conv: group.id,
-      content: { type: "text", text: "let me back" },
-    });
+    sc.sendText({ cid: "c-tries", conv: group.id, text: "let me back" });
     await sc.waitFor(
       (f) => f.t === "error" && f.ref === "c-tries" && f.code === ErrorCode.notMember,
     );
@@ -302,7 +287,7 @@ describe("groups", () => {
     const group = await createGroup(courier.url, owner!, "Small", rest.slice(0, 2));
     const outsider = rest[3]!;
     const so = await RawSocket.authed(courier.url, outsider.token);
-    so.sendJson({ t: "send", cid: "x", conv: group.id, content: { type: "text", text: "hi" } });
+    so.sendText({ cid: "x", conv: group.id, text: "hi" });
     so.sendJson({ t: "typing", conv: group.id, on: true });
     await so.waitFor((f) => f.t === "error" && f.ref === "x" && f.code === ErrorCode.notMember);
     const members = await api(
@@ -344,12 +329,7 @@ describe("large groups: notify, then pull", () => {
       courier.url,
       (await login(courier.url, owner!.user.username)).token,
     );
-    so.sendJson({
-      t: "send",
-      cid: "small1",
-      conv: group.id,
-      content: { type: "text", text: "announcement" },
-    });
+    so.sendText({ cid: "small1", conv: group.id, text: "announcement" });
     const sent = await so.waitFor((f): f is Sent => f.t === "sent");
     for (const s of [...online, otherDevice]) {
       const msg = await s.waitFor((f): f is Msg => isMsg(f) && f.cid === "small1");
@@ -400,12 +380,7 @@ describe("large groups: notify, then pull", () => {
     const [owner, ...rest] = people;
     const group = await createGroup(courier.url, owner!, "Crowd", rest);
     const so = await RawSocket.authed(courier.url, owner!.token);
-    so.sendJson({
-      t: "send",
-      cid: "crowd",
-      conv: group.id,
-      content: { type: "text", text: "read me" },
-    });
+    so.sendText({ cid: "crowd", conv: group.id, text: "read me" });
     const sent = await so.waitFor((f): f is Sent => f.t === "sent");
     const readers = await Promise.all(rest.map((u) => RawSocket.authed(courier.url, u.token)));
     for (const r of readers) r.sendJson({ t: "read", conv: group.id, seq: sent.seq });

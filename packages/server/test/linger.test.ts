@@ -24,7 +24,7 @@ describe("sent lingers for its receipt", () => {
     const [alice, bob] = [await register(courier.url), await register(courier.url)];
     const sa = await RawSocket.authed(courier.url, alice!.token);
     const sb = await RawSocket.authed(courier.url, bob!.token);
-    sa.sendJson({ t: "send", cid: "l1", to: bob!.user.id, content: { type: "text", text: "hi" } });
+    sa.sendText({ cid: "l1", to: bob!.user.id, text: "hi" });
     const msg = await sb.waitFor((f): f is Msg => f.t === "msg" && f.cid === "l1");
     sb.sendJson({ t: "ack", conv: msg.conv, seq: msg.seq });
     const sent = await sa.waitFor((f): f is Sent => f.t === "sent" && f.cid === "l1");
@@ -40,7 +40,7 @@ describe("sent lingers for its receipt", () => {
   it("still sends sent, alone, when no receipt comes", async () => {
     const [alice, bob] = [await register(courier.url), await register(courier.url)];
     const sa = await RawSocket.authed(courier.url, alice!.token);
-    sa.sendJson({ t: "send", cid: "l2", to: bob!.user.id, content: { type: "text", text: "hi" } });
+    sa.sendText({ cid: "l2", to: bob!.user.id, text: "hi" });
     const sent = await sa.waitFor((f): f is Sent => f.t === "sent" && f.cid === "l2");
     assert.deepEqual(
       sa.messages.find((batch) => batch.includes(sent)),

@@ -31,12 +31,7 @@ async function scenario(retention: "history" | "relay") {
     const sa = await RawSocket.authed(courier.url, alice.token);
     const sa2 = await RawSocket.authed(courier.url, alice2.token);
     const sb = await RawSocket.authed(courier.url, bob.token);
-    sa.sendJson({
-      t: "send",
-      cid: "r1",
-      to: bob.user.id,
-      content: { type: "text", text: "burn after reading" },
-    });
+    sa.sendText({ cid: "r1", to: bob.user.id, text: "burn after reading" });
     const sent = await sa.waitFor((f): f is Sent => f.t === "sent");
     const msg = await sb.waitFor((f): f is Msg => f.t === "msg");
     await sa2.waitFor((f) => f.t === "msg");
@@ -61,12 +56,7 @@ async function scenario(retention: "history" | "relay") {
       assert.equal((await stored()).length, 1);
     }
     // A late retry of the same send is still recognised: same id, nothing stored again.
-    sa.sendJson({
-      t: "send",
-      cid: "r1",
-      to: bob.user.id,
-      content: { type: "text", text: "burn after reading" },
-    });
+    sa.sendText({ cid: "r1", to: bob.user.id, text: "burn after reading" });
     await eventually(async () => sa.frames.filter((f) => f.t === "sent").length === 2);
     const again = sa.frames.filter((f): f is Sent => f.t === "sent")[1];
     assert.equal(again?.id, sent.id);

@@ -39,7 +39,7 @@ describe("missed receipts on reconnect", () => {
     let sa = await RawSocket.authed(courier.url, a!.token);
     const [sb, sc] = await Promise.all([b, c].map((u) => RawSocket.authed(courier.url, u!.token)));
 
-    sa.sendJson({ t: "send", cid: "m1", conv: mine, content: { type: "text", text: "hi" } });
+    sa.sendText({ cid: "m1", conv: mine, text: "hi" });
     const sent = await sa.waitFor((f): f is Sent => f.t === "sent" && f.cid === "m1");
     sb!.sendJson({ t: "send", cid: "t1", conv: theirs, content: { type: "text", text: "yo" } });
     const other = await sb!.waitFor((f): f is Sent => f.t === "sent" && f.cid === "t1");

@@ -35,12 +35,7 @@ describe("push setup and its edges", () => {
         .body as PushSettings;
       assert.deepEqual([settings.privacy, settings.privacyIsDefault], ["none", true]);
       const sa = await RawSocket.authed(courier.url, a.token);
-      sa.sendJson({
-        t: "send",
-        cid: "r1",
-        to: b.user.id,
-        content: { type: "text", text: "private" },
-      });
+      sa.sendText({ cid: "r1", to: b.user.id, text: "private" });
       const [push] = await receiver.waitFor("relay");
       assert.equal(push?.payload.title, "Courier");
       assert.equal(push?.payload.body, "New message");

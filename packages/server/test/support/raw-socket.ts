@@ -49,6 +49,12 @@ export class RawSocket {
     this.ws.send(JSON.stringify(value));
   }
 
+  /** Sends a text message `to` a user (their direct conversation) or into `conv`. */
+  sendText(message: { cid: string; text: string } & ({ to: string } | { conv: string })): void {
+    const { text, ...address } = message;
+    this.sendJson({ t: "send", ...address, content: { type: "text", text } });
+  }
+
   sendRaw(data: string | Buffer, binary = false): void {
     this.ws.send(data, { binary });
   }
