@@ -59,6 +59,8 @@ export interface MessagingResult {
     cpuUsPerMsg: number;
     /** Cores per thread name: the event loop is `MainThread`, the SQLite writer `WorkerThread`. */
     threads: Record<string, number>;
+    /** Per thread name, the part of `threads` spent in the kernel. */
+    threadSystem: Record<string, number>;
     /** Per thread name, the cores' worth of time it was runnable but waiting for a CPU. */
     threadWaits: Record<string, number>;
   } | null;
@@ -68,6 +70,8 @@ export interface MessagingResult {
     cpuSeconds: number;
     cpuCores: number;
     cpuUsPerMsg: number;
+    /** The part of `cpuCores` spent in the kernel. */
+    systemCores: number;
     /** Cores' worth of time the generator's threads were runnable but waiting for a CPU. */
     waitCores: number;
     rss: number;
@@ -179,11 +183,16 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
       serverFrom,
       serverTo,
       genCpu: genTo.cpu - genFrom.cpu,
+      genSystem: genTo.system - genFrom.system,
       genWait,
       genRss: genTo.rss,
       machineBusy,
       threads:
         threadsFrom && threadsTo ? threadCores(threadsFrom.cpu, threadsTo.cpu, args.duration) : {},
+      threadSystem:
+        threadsFrom && threadsTo
+          ? threadCores(threadsFrom.system, threadsTo.system, args.duration)
+          : {},
       threadWaits:
         threadsFrom && threadsTo
           ? threadCores(threadsFrom.waited, threadsTo.waited, args.duration)
@@ -241,10 +250,12 @@ function summarizeRun(
     serverFrom: ProcSample | undefined;
     serverTo: ProcSample | undefined;
     genCpu: number;
+    genSystem: number;
     genWait: number;
     genRss: number;
     machineBusy: number;
     threads: Record<string, number>;
+    threadSystem: Record<string, number>;
     threadWaits: Record<string, number>;
     pauses: Pauses | null;
   },
@@ -302,6 +313,7 @@ function summarizeRun(
           cpuCores: serverCpu / args.duration,
           cpuUsPerMsg: (serverCpu / measured) * 1e6,
           threads: s.threads,
+          threadSystem: s.threadSystem,
           threadWaits: s.threadWaits,
         }
       : null,
@@ -310,6 +322,7 @@ function summarizeRun(
       cpuSeconds: s.genCpu,
       cpuCores: s.genCpu / args.duration,
       cpuUsPerMsg: (s.genCpu / measured) * 1e6,
+      systemCores: s.genSystem / args.duration,
       waitCores: s.genWait / args.duration,
       rss: s.genRss,
     },
@@ -342,6 +355,9 @@ function print(report: Report, r: MessagingResult): void {
       "server threads",
       r.server
         ? `${cores(r.server.threads)} cores` +
+          (Object.keys(r.server.threadSystem).length > 0
+            ? `; in the kernel: ${cores(r.server.threadSystem)}`
+            : "") +
           (Object.keys(r.server.threadWaits).length > 0
             ? `; waiting for a CPU: ${cores(r.server.threadWaits)}`
             : "")
@@ -350,7 +366,8 @@ function print(report: Report, r: MessagingResult): void {
     ["server pauses", r.serverPauses ? describePauses(r.serverPauses) : "n/a (no /metrics)"],
     [
       "generator",
-      `CPU ${r.generator.cpuSeconds.toFixed(1)} s = ${r.generator.cpuCores.toFixed(2)} cores over ${r.procs} processes, ` +
+      `CPU ${r.generator.cpuSeconds.toFixed(1)} s = ${r.generator.cpuCores.toFixed(2)} cores ` +
+        `(${r.generator.systemCores.toFixed(2)} in the kernel) over ${r.procs} processes, ` +
         `${int(r.generator.cpuUsPerMsg)} µs per message, ${r.generator.waitCores.toFixed(2)} cores waiting for a CPU; ` +
         `RSS ${mib(r.generator.rss)}`,
     ],

@@ -7,6 +7,8 @@ export interface ProcSample {
   rss: number;
   /** User + system CPU time, seconds. */
   cpu: number;
+  /** The part of `cpu` spent in the kernel (system calls, and the TCP work they carry), seconds. */
+  system: number;
 }
 
 let ticksPerSecond: number | undefined;
@@ -32,23 +34,23 @@ export function sampleProc(pid: number): ProcSample {
   const stime = Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { rss: rssKb * 1024, cpu: (utime + stime) / clockTicks() };
+  return { rss: rssKb * 1024, cpu: (utime + stime) / clockTicks(), system: stime / clockTicks() };
 }
 
 /** Sums /proc samples of several processes (the generator's workers). */
 export function sampleProcs(pids: number[]): ProcSample {
-  let rss = 0;
-  let cpu = 0;
+  const sum: ProcSample = { rss: 0, cpu: 0, system: 0 };
   for (const pid of pids) {
     try {
       const s = sampleProc(pid);
-      rss += s.rss;
-      cpu += s.cpu;
+      sum.rss += s.rss;
+      sum.cpu += s.cpu;
+      sum.system += s.system;
     } catch {
       // a worker that already exited contributes nothing
     }
   }
-  return { rss, cpu };
+  return sum;
 }
 
 /** CPU seconds the whole machine has been busy (all cores, from /proc/stat), to see other load. */
@@ -65,15 +67,17 @@ export function machineBusySeconds(): number {
  * seconds on a CPU, and seconds runnable but waiting for one (the run-queue delay of
  * /proc/<pid>/task/<tid>/schedstat). On two cores shared with the generator the wait is where
  * a busy machine's latency comes from: a commit that waits for a CPU holds up every message in
- * it. `waited` is empty where the kernel keeps no schedstat.
+ * it. `waited` is empty where the kernel keeps no schedstat. `system` is the part of `cpu` spent
+ * in the kernel: on loopback a socket write also carries the receiving side's TCP work.
  */
 export interface ThreadTimes {
   cpu: Record<string, number>;
+  system: Record<string, number>;
   waited: Record<string, number>;
 }
 
 export function threadTimes(pid: number): ThreadTimes {
-  const times: ThreadTimes = { cpu: {}, waited: {} };
+  const times: ThreadTimes = { cpu: {}, system: {}, waited: {} };
   let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
@@ -86,8 +90,10 @@ export function threadTimes(pid: number): ThreadTimes {
       const stat = readFileSync(`${dir}/stat`, "utf8");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const cpu = (Number(fields[11]) + Number(fields[12])) / clockTicks();
+      const system = Number(fields[12]) / clockTicks();
+      const cpu = Number(fields[11]) / clockTicks() + system;
       times.cpu[name] = (times.cpu[name] ?? 0) + cpu;
+      times.system[name] = (times.system[name] ?? 0) + system;
       const waited = runQueueSeconds(readFileSync(`${dir}/schedstat`, "utf8"));
       if (waited !== undefined) times.waited[name] = (times.waited[name] ?? 0) + waited;
     } catch {
