@@ -105,6 +105,7 @@ export async function setupPush(config: Config, options: PushOptions = {}): Prom
       const router = parts.router;
       service = new PushService({
         pushStore,
+        knownUnsubscribed: (userIds, except) => pushStore.knownUnsubscribed(userIds, except),
         store: parts.store,
         connectedDevices:
           options.connectedDevices ?? (async (userId) => new Set(router.localDevices(userId))),

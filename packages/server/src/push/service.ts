@@ -12,6 +12,12 @@ export type ConnectedDevices = (userId: string) => Promise<Set<string>>;
 
 export interface PushServiceDeps {
   pushStore: PushStore;
+  /**
+   * Answers from memory (the subscription cache) whether no member but the sender can have a
+   * subscription; a message it says so of never enters the intake. Without it every message
+   * is examined.
+   */
+  knownUnsubscribed?: (userIds: readonly string[], except: string) => boolean;
   /** The message store, for sender names and which devices are still active. */
   store: Store;
   connectedDevices: ConnectedDevices;
@@ -73,9 +79,11 @@ export class PushService {
     return this.#intake.length + this.#coalescer.size + this.#busy;
   }
 
-  /** Called on the message path for every newly stored message: O(1), never waits. */
+  /** Called on the message path for every newly stored message: O(members), never waits. */
   onStored(message: StoredMessage, members: string[]): void {
     if (this.#closed) return;
+    // The common case, nobody to wake: decided here, without a worker, a promise or a query.
+    if (this.#d.knownUnsubscribed?.(members, message.senderId)) return;
     // Messages waiting for a worker that is about to start count as that worker's, not the
     // intake's.
     if (this.#intake.length >= this.#d.maxIntake + this.#starting) {

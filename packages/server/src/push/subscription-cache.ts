@@ -1,5 +1,16 @@
 import type { PushStore, PushSubscriptionRecord } from "./push-store.ts";
 
+/** A push store with the cache in front, which can also answer from memory alone. */
+export interface CachedPushStore extends PushStore {
+  /**
+   * True when the cache alone shows that no user of `userIds` other than `except` has a push
+   * subscription: each has a fresh entry holding none. False as soon as one has a subscription,
+   * or no entry, or a stale one (then `subscriptionsOf` asks the store and refreshes it). The
+   * push service asks this for every stored message, so it neither allocates nor waits.
+   */
+  knownUnsubscribed(userIds: readonly string[], except: string): boolean;
+}
+
 /**
  * Puts a short-lived per-user cache in front of `subscriptionsOf`, which the push service calls
  * for every stored message: without it the message path paid a database query per message even
@@ -7,7 +18,11 @@ import type { PushStore, PushSubscriptionRecord } from "./push-store.ts";
  * Changes made through this store drop the affected entries at once; a subscription added on
  * another cluster node is seen within `ttlMs`.
  */
-export function withSubscriptionCache(store: PushStore, ttlMs: number, now = Date.now): PushStore {
+export function withSubscriptionCache(
+  store: PushStore,
+  ttlMs: number,
+  now = Date.now,
+): CachedPushStore {
   const cache = new Map<string, { subscriptions: PushSubscriptionRecord[]; at: number }>();
   const maxEntries = 100_000;
 
@@ -28,7 +43,20 @@ export function withSubscriptionCache(store: PushStore, ttlMs: number, now = Dat
     return [...found, ...fetched];
   }
 
-  const overrides: Partial<PushStore> = {
+  function knownUnsubscribed(userIds: readonly string[], except: string): boolean {
+    const t = now();
+    for (const userId of userIds) {
+      if (userId === except) continue;
+      const entry = cache.get(userId);
+      if (entry === undefined || t - entry.at >= ttlMs || entry.subscriptions.length > 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  const overrides: Partial<CachedPushStore> = {
+    knownUnsubscribed,
     subscriptionsOf,
     async putSubscription(subscription) {
       cache.delete(subscription.userId);
@@ -44,9 +72,9 @@ export function withSubscriptionCache(store: PushStore, ttlMs: number, now = Dat
       return store.removeAddress(address);
     },
   };
-  return new Proxy(store, {
+  return new Proxy(store as CachedPushStore, {
     get(target, property, receiver) {
-      if (property in overrides) return overrides[property as keyof PushStore];
+      if (property in overrides) return overrides[property as keyof CachedPushStore];
       const value = Reflect.get(target, property, receiver);
       return typeof value === "function" ? value.bind(target) : value;
     },

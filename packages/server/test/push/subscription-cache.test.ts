@@ -50,3 +50,33 @@ it("caches subscriptions per user: own changes show at once, another node's afte
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it("knows from memory alone when nobody but the sender is subscribed, and only then", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "courier-subcache-"));
+  const raw = SqlitePushStore.open({ dataDir: dir });
+  let clock = 1_000;
+  const cached = withSubscriptionCache(raw, 10_000, () => clock);
+  try {
+    // Nothing cached: it cannot know.
+    assert.equal(cached.knownUnsubscribed(["u1", "u2"], "u1"), false);
+    assert.deepEqual(await cached.subscriptionsOf(["u2"]), []);
+    // u2 is known to have none; the sender u1 does not count.
+    assert.equal(cached.knownUnsubscribed(["u1", "u2"], "u1"), true);
+    // The other way round u1 is a recipient, and nothing is cached for u1.
+    assert.equal(cached.knownUnsubscribed(["u1", "u2"], "u2"), false);
+    // A subscription through this store drops the entry at once.
+    await cached.putSubscription(sub("u2", "d2"));
+    assert.equal(cached.knownUnsubscribed(["u1", "u2"], "u1"), false);
+    // Cached again, now holding the subscription.
+    assert.equal((await cached.subscriptionsOf(["u2"])).length, 1);
+    assert.equal(cached.knownUnsubscribed(["u1", "u2"], "u1"), false);
+    // A cached "none" expires with the TTL.
+    assert.deepEqual(await cached.subscriptionsOf(["u3"]), []);
+    assert.equal(cached.knownUnsubscribed(["u3"], "u1"), true);
+    clock += 10_000;
+    assert.equal(cached.knownUnsubscribed(["u3"], "u1"), false);
+  } finally {
+    await cached.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
