@@ -24,11 +24,26 @@ export class Membership {
   readonly #store: Store;
   readonly #groups: GroupStore | undefined;
   readonly #members = new Map<string, Promise<Members | undefined>>();
+  /**
+   * The member lists of `#members` whose lookup has settled, for `peek`. An entry exists only
+   * while its promise is the current one in `#members`.
+   */
+  readonly #settled = new Map<string, Members>();
   readonly #users = new Map<string, Promise<boolean>>();
 
   constructor(store: Store, groups?: GroupStore) {
     this.#store = store;
     this.#groups = groups;
+  }
+
+  /**
+   * The members if they are cached and settled, without waiting: the send path's common case
+   * then costs no promise and no microtask turn. Undefined means "ask `membersOf`", not "none".
+   * A lookup still under way answers undefined, so a frame behind it waits for it (and keeps
+   * its place in the conversation); once it has settled, every frame that awaited it has run.
+   */
+  peek(conversationId: string): { ids: string[]; set: ReadonlySet<string> } | undefined {
+    return this.#settled.get(conversationId);
   }
 
   /** The members, or undefined when the conversation does not exist. */
@@ -61,27 +76,44 @@ export class Membership {
       const ids = from < to ? [from, to] : [to, from];
       return { ids, set: new Set(ids), joined: null };
     });
-    this.#remember(this.#members, conversationId, created);
+    this.#rememberMembers(conversationId, created);
     return created.then((members) => members !== undefined);
   }
 
   /** Forgets every cached member list (after the bus lost events, invalidations among them). */
   forgetAll(): void {
     this.#members.clear();
+    this.#settled.clear();
   }
 
   /** Forgets a conversation's members (after a membership change). */
   forget(conversationId: string): void {
     this.#members.delete(conversationId);
+    this.#settled.delete(conversationId);
   }
 
   #load(conversationId: string): Promise<Members | undefined> {
     let members = this.#members.get(conversationId);
     if (!members) {
       members = this.#fetch(conversationId);
-      this.#remember(this.#members, conversationId, members);
+      this.#rememberMembers(conversationId, members);
     }
     return members;
+  }
+
+  /** Caches a member lookup, and its result for `peek` once it settles (if still current). */
+  #rememberMembers(conversationId: string, members: Promise<Members | undefined>): void {
+    const evicted = this.#remember(this.#members, conversationId, members);
+    if (evicted !== undefined) this.#settled.delete(evicted);
+    // Registered before anyone awaits `members`: the entry is in place before they resume.
+    members.then(
+      (settled) => {
+        if (settled !== undefined && this.#members.get(conversationId) === members) {
+          this.#settled.set(conversationId, settled);
+        }
+      },
+      () => {},
+    );
   }
 
   async #fetch(conversationId: string): Promise<Members | undefined> {
@@ -108,10 +140,15 @@ export class Membership {
     return exists;
   }
 
-  #remember<T>(cache: Map<string, Promise<T>>, key: string, value: Promise<T>): void {
+  /** Caches a lookup; returns the key it evicted to make room, if any. */
+  #remember<T>(cache: Map<string, Promise<T>>, key: string, value: Promise<T>): string | undefined {
+    let evicted: string | undefined;
     if (cache.size >= capacity) {
       const oldest = cache.keys().next();
-      if (!oldest.done) cache.delete(oldest.value);
+      if (!oldest.done) {
+        evicted = oldest.value;
+        cache.delete(evicted);
+      }
     }
     cache.set(key, value);
     // A failed lookup (backend down) must be retried next time, not cached. A missing
@@ -125,5 +162,6 @@ export class Membership {
         if (cache.get(key) === value) cache.delete(key);
       },
     );
+    return evicted;
   }
 }

@@ -11,9 +11,12 @@ import { isDirect } from "./membership.ts";
  * to every other device of every member. Nothing is acked before the store says it is durable.
  */
 export async function handleSend(ctx: DeliveryContext, conn: Connection, frame: SendFrame) {
-  const conversationId = await resolveConversation(ctx, conn, frame);
+  // A conversation the sender is known to belong to is settled without awaiting anything: each
+  // await is a promise and a microtask turn, and the checks below take several per message.
+  const known = knownConversation(ctx, conn, frame);
+  const conversationId = known?.conversationId ?? (await resolveConversation(ctx, conn, frame));
   if (conversationId === undefined) return;
-  const members = await ctx.membership.membersOf(conversationId);
+  const members = known?.members ?? (await ctx.membership.membersOf(conversationId));
   if (!members) return; // cannot happen after resolveConversation, but the type says so
   let result: Awaited<ReturnType<typeof ctx.store.appendMessage>>;
   try {
@@ -50,6 +53,24 @@ export async function handleSend(ctx: DeliveryContext, conn: Connection, frame: 
   ctx.metrics.messagesStored.inc();
   fanOut(ctx, message, members, conn.deviceId);
   ctx.onStored?.(message, members);
+}
+
+/** The frame's conversation and its members, if the member cache settles it on the spot. */
+function knownConversation(
+  ctx: DeliveryContext,
+  conn: Connection,
+  frame: SendFrame,
+): { conversationId: string; members: string[] } | undefined {
+  const conversationId =
+    frame.to === undefined
+      ? frame.conv
+      : frame.to === conn.userId
+        ? undefined // refused by resolveConversation
+        : directConversationId(conn.userId, frame.to);
+  if (conversationId === undefined) return undefined;
+  const members = ctx.membership.peek(conversationId);
+  if (members === undefined || !members.set.has(conn.userId)) return undefined;
+  return { conversationId, members: members.ids };
 }
 
 async function resolveConversation(
