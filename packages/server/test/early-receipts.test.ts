@@ -68,4 +68,34 @@ describe("receipts before the cursor commit", () => {
     sa.close();
     sb.close();
   });
+
+  it("refuses an ack from outside a direct conversation: its members see no receipt", async () => {
+    const a = await register(courier.url);
+    const b = await register(courier.url);
+    const outsider = await register(courier.url);
+    const sa = await RawSocket.authed(courier.url, a.token);
+    const sb = await RawSocket.authed(courier.url, b.token);
+    const so = await RawSocket.authed(courier.url, outsider.token);
+    sa.sendText({ cid: "mine", to: b.user.id, text: "for b only" });
+    const msg = await sb.waitFor((f): f is Extract<ServerFrame, { t: "msg" }> => f.t === "msg");
+    // The conversation id names both users, so anyone who knows their ids can address it.
+    so.sendJson({ t: "ack", conv: msg.conv, seq: msg.seq });
+    const refused = await so.waitFor((f) => f.t === "error");
+    assert.equal(refused.t === "error" && refused.code, "not_member");
+    // Past the ack window and the store's commit: nothing was announced or stored for it.
+    await new Promise((r) => setTimeout(r, ackFlushMs + commitDelayMs + 200));
+    assert.deepEqual(
+      sa.frames.filter((f) => f.t === "receipt"),
+      [],
+    );
+    assert.deepEqual(
+      sb.frames.filter((f) => f.t === "receipt"),
+      [],
+    );
+    const [row] = await courier.store.conversationsOf(a.user.id);
+    assert.equal(row?.others[0]?.delivered, 0);
+    sa.close();
+    sb.close();
+    so.close();
+  });
 });

@@ -1,8 +1,10 @@
-import type { ClientFrame } from "@courier/protocol";
+import { type ClientFrame, directPeer, ErrorCode } from "@courier/protocol";
 import type { Connection } from "../gateway/connection.ts";
 import type { DeliveryContext } from "./context.ts";
 import { CursorBatcher } from "./cursors.ts";
+import { errorFrame } from "./errors.ts";
 import type { GroupReceipts } from "./group-receipts.ts";
+import { isDirect } from "./membership.ts";
 import { handleSend, isMemberOrReport } from "./send.ts";
 import { handlePull } from "./sync.ts";
 
@@ -41,7 +43,6 @@ export class Delivery {
         case "ack":
           return this.#moveCursor(conn, frame.conv, frame.seq, undefined);
         case "read":
-          // Reading a message implies having it.
           return this.#moveCursor(conn, frame.conv, frame.seq, frame.seq);
         case "typing":
           return this.#typing(conn, frame.conv, frame.on);
@@ -61,22 +62,31 @@ export class Delivery {
     done?.catch((err: unknown) => ctx.log.error({ err, t: frame.t }, "frame handler failed"));
   }
 
-  async #moveCursor(
+  #moveCursor(
     conn: Connection,
     conversationId: string,
     delivered: number,
     read: number | undefined,
-  ) {
-    // A plain ack needs no check here: the store applies it only for a member, and for one who
-    // left only up to their leaving, which is how their device stops being sent their removal.
-    if (read !== undefined && !(await isMemberOrReport(this.#ctx, conn, conversationId))) return;
-    this.#cursors.move({
-      conversationId,
-      userId: conn.userId,
-      deviceId: conn.deviceId,
-      delivered,
-      ...(read === undefined ? {} : { read }),
-    });
+  ): Promise<void> | undefined {
+    if (read !== undefined) return this.#moveReadCursor(conn, conversationId, read);
+    // A plain ack of a group needs no check here: the store applies it only for a member, and
+    // for one who left only up to their leaving, which is how their device stops being sent
+    // their removal. A direct conversation's delivered receipt goes out before the store sees
+    // the ack (CursorBatcher), so the ack must come from one of the two users its id names:
+    // otherwise anyone could give a pair's messages two ticks.
+    if (isDirect(conversationId) && directPeer(conversationId, conn.userId) === undefined) {
+      conn.send(errorFrame(ErrorCode.notMember, "not a member of this conversation"));
+      return undefined;
+    }
+    this.#cursors.move({ conversationId, userId: conn.userId, deviceId: conn.deviceId, delivered });
+    return undefined;
+  }
+
+  /** Reading a message implies having it: a read moves both cursors, for members only. */
+  async #moveReadCursor(conn: Connection, conversationId: string, read: number): Promise<void> {
+    if (!(await isMemberOrReport(this.#ctx, conn, conversationId))) return;
+    const { userId, deviceId } = conn;
+    this.#cursors.move({ conversationId, userId, deviceId, delivered: read, read });
   }
 
   async #typing(conn: Connection, conversationId: string, on: boolean) {
