@@ -186,8 +186,10 @@ export class CursorBatcher {
   async #announce(advanced: MemberCursor[], movers: Map<string, string>): Promise<void> {
     for (const cursor of advanced) {
       const direct = isDirect(cursor.conversationId);
+      const { membership } = this.#ctx;
       const members = direct
-        ? await this.#ctx.membership.membersOf(cursor.conversationId)
+        ? (membership.peek(cursor.conversationId)?.ids ??
+          (await membership.membersOf(cursor.conversationId)))
         : [cursor.userId];
       if (!members) continue;
       if (!direct) this.#groups?.touched(cursor.conversationId);

@@ -127,8 +127,10 @@ export class Router {
     const user = this.#local.get(userId);
     if (!user) return;
     if (event.frame) this.#onRouted?.(event.frame);
-    // Copy: closing a connection detaches it from this very list.
-    for (const connection of [...user.connections]) {
+    // Copy when a connection may close: closing detaches it from this very list. The common
+    // event, a frame, only queues it (the write comes with the tick's flush).
+    const connections = event.revokeDevice === undefined ? user.connections : [...user.connections];
+    for (const connection of connections) {
       if (event.revokeDevice === connection.deviceId) {
         connection.close(CloseCode.revoked, "device revoked");
         continue;
