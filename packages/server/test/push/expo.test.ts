@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { PushPayload, PushSettings, ServerFrame } from "@courier/protocol";
 import pino from "pino";
-import { Dispatcher } from "../../src/push/dispatcher.ts";
 import { ExpoSender } from "../../src/push/sender.expo.ts";
-import type { PushJob, PushSender, SendOutcome } from "../../src/push/sender.ts";
+import type { PushJob, SendOutcome } from "../../src/push/sender.ts";
 import { api, register } from "../support/accounts.ts";
 import { RawSocket } from "../support/raw-socket.ts";
+import { testDispatcher } from "./support/dispatcher.ts";
 import { ExpoReceiver } from "./support/expo-receiver.ts";
 import { type PushCourier, sleep, startPushCourier } from "./support/push-courier.ts";
 
@@ -59,18 +59,9 @@ describe("Expo push: batching against a local Expo API", () => {
       log: silent,
     });
     const outcomes: SendOutcome[] = [];
-    const dispatcher = new Dispatcher({
-      senders: { expo: sender, web: unusedSender },
-      maxQueued: 1000,
-      maxInFlight: 1000,
-      maxAttempts: 1,
-      retryBaseMs: 10,
-      retryCapMs: 10,
-      maxRetryAfterMs: 10,
-      onGone: () => {},
+    const dispatcher = testDispatcher({
+      senders: { expo: sender },
       onOutcome: (_job, outcome) => outcomes.push(outcome),
-      onDrop: () => {},
-      log: silent,
     });
     const before = expo.batches.length;
     for (let i = 0; i < 150; i++) dispatcher.enqueue(job(`ExponentPushToken[batch${i}]`, i));
@@ -186,8 +177,3 @@ describe("Expo push through a real server", () => {
     assert.equal(res.status, 400);
   });
 });
-
-const unusedSender: PushSender = {
-  send: async (jobs) => jobs.map(() => ({ kind: "failed", reason: "unused" })),
-  close: () => {},
-};

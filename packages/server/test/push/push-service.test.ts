@@ -5,15 +5,14 @@ import path from "node:path";
 import { it } from "node:test";
 import pino from "pino";
 import { Registry } from "prom-client";
-import { Dispatcher } from "../../src/push/dispatcher.ts";
 import { createPushMetrics } from "../../src/push/metrics.ts";
 import { SqlitePushStore } from "../../src/push/push-store.sqlite.ts";
 import type { PushStore } from "../../src/push/push-store.ts";
-import type { PushSender } from "../../src/push/sender.ts";
 import { PushService } from "../../src/push/service.ts";
 import { withSubscriptionCache } from "../../src/push/subscription-cache.ts";
 import { SqliteStore } from "../../src/store/store.sqlite.ts";
 import type { StoredMessage } from "../../src/store/store.ts";
+import { testDispatcher } from "./support/dispatcher.ts";
 
 const message = (seq: number): StoredMessage => ({
   conversationId: "d:ua:ub",
@@ -39,29 +38,13 @@ it("decides from the subscription cache, with no lookup, that a message wakes no
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  const unused: PushSender = {
-    send: async (jobs) => jobs.map(() => ({ kind: "ok" })),
-    close() {},
-  };
   const log = pino({ level: "silent" });
-  const dispatcher = new Dispatcher({
-    senders: { web: unused, expo: unused },
-    maxQueued: 10,
-    maxInFlight: 1,
-    maxAttempts: 1,
-    retryBaseMs: 1,
-    retryCapMs: 1,
-    maxRetryAfterMs: 1,
-    onGone: () => {},
-    onOutcome: () => {},
-    onDrop: () => {},
-    log,
-  });
+  // Never reached: the subscribed device is online, so nothing is sent.
+  const dispatcher = testDispatcher({ senders: {} });
   const service = new PushService({
     pushStore: counted,
     knownUnsubscribed: (userIds, except) => cached.knownUnsubscribed(userIds, except),
     store,
-    // The subscribed device is online, so no notification goes out.
     connectedDevices: async () => new Set(["db"]),
     dispatcher,
     metrics: createPushMetrics(new Registry(), () => 0),

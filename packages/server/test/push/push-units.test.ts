@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import pino from "pino";
-import { Dispatcher } from "../../src/push/dispatcher.ts";
 import { buildPayload, PREVIEW_CHARS, preview } from "../../src/push/payload.ts";
 import { backoffMs, parseRetryAfter } from "../../src/push/retry.ts";
 import type { PushJob, PushSender } from "../../src/push/sender.ts";
+import { testDispatcher } from "./support/dispatcher.ts";
 
 describe("push payload", () => {
   const input = {
@@ -86,7 +85,7 @@ describe("push dispatcher bounds", () => {
       close() {},
     };
     const drops: string[] = [];
-    const dispatcher = new Dispatcher({
+    const dispatcher = testDispatcher({
       senders: { web: slow, expo: slow },
       maxQueued: 3,
       maxInFlight: 2,
@@ -94,10 +93,7 @@ describe("push dispatcher bounds", () => {
       retryBaseMs: 1,
       retryCapMs: 1,
       maxRetryAfterMs: 1,
-      onGone: () => {},
-      onOutcome: () => {},
       onDrop: (reason) => drops.push(reason),
-      log: pino({ level: "silent" }),
     });
     const job = (i: number): PushJob => ({
       subscription: {
@@ -133,7 +129,7 @@ describe("push dispatcher bounds", () => {
       close() {},
     };
     const drops: string[] = [];
-    const dispatcher = new Dispatcher({
+    const dispatcher = testDispatcher({
       senders: { web: busy, expo: busy },
       maxQueued: 10,
       maxInFlight: 10,
@@ -141,10 +137,7 @@ describe("push dispatcher bounds", () => {
       retryBaseMs: 5,
       retryCapMs: 20,
       maxRetryAfterMs: 1000,
-      onGone: () => {},
-      onOutcome: () => {},
       onDrop: (reason) => drops.push(reason),
-      log: pino({ level: "silent" }),
     });
     dispatcher.enqueue({
       subscription: { kind: "expo", deviceId: "d", userId: "u", address: "t", createdAt: 0 },

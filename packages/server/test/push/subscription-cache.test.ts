@@ -5,7 +5,7 @@ import path from "node:path";
 import { it } from "node:test";
 import { SqlitePushStore } from "../../src/push/push-store.sqlite.ts";
 import type { PushSubscriptionRecord } from "../../src/push/push-store.ts";
-import { withSubscriptionCache } from "../../src/push/subscription-cache.ts";
+import { type CachedPushStore, withSubscriptionCache } from "../../src/push/subscription-cache.ts";
 
 const sub = (userId: string, deviceId: string): PushSubscriptionRecord => ({
   kind: "expo",
@@ -15,12 +15,24 @@ const sub = (userId: string, deviceId: string): PushSubscriptionRecord => ({
   createdAt: 1,
 });
 
-it("caches subscriptions per user: own changes show at once, another node's after the TTL", async () => {
+/** A SQLite push store behind the cache (TTL 10 s), on a clock the test moves. */
+async function withCache(
+  fn: (cached: CachedPushStore, raw: SqlitePushStore, clock: { now: number }) => Promise<void>,
+): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), "courier-subcache-"));
   const raw = SqlitePushStore.open({ dataDir: dir });
-  let clock = 1_000;
-  const cached = withSubscriptionCache(raw, 10_000, () => clock);
+  const clock = { now: 1_000 };
+  const cached = withSubscriptionCache(raw, 10_000, () => clock.now);
   try {
+    await fn(cached, raw, clock);
+  } finally {
+    await cached.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+it("caches subscriptions per user: own changes show at once, another node's after the TTL", () =>
+  withCache(async (cached, raw, clock) => {
     assert.deepEqual(await cached.subscriptionsOf(["u1", "u2"]), []);
     await cached.putSubscription(sub("u1", "d1"));
     assert.deepEqual(
@@ -34,7 +46,7 @@ it("caches subscriptions per user: own changes show at once, another node's afte
       (await cached.subscriptionsOf(["u2"])).map((s) => s.deviceId),
       [],
     );
-    clock += 10_001;
+    clock.now += 10_001;
     assert.deepEqual(
       (await cached.subscriptionsOf(["u2"])).map((s) => s.deviceId),
       ["d2"],
@@ -45,18 +57,10 @@ it("caches subscriptions per user: own changes show at once, another node's afte
     // Everything else passes through to the store.
     await cached.setPrivacy("u1", "none");
     assert.equal((await cached.privacyOf(["u1"])).get("u1"), "none");
-  } finally {
-    await cached.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-it("knows from memory alone when nobody but the sender is subscribed, and only then", async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), "courier-subcache-"));
-  const raw = SqlitePushStore.open({ dataDir: dir });
-  let clock = 1_000;
-  const cached = withSubscriptionCache(raw, 10_000, () => clock);
-  try {
+it("knows from memory alone when nobody but the sender is subscribed, and only then", () =>
+  withCache(async (cached, _raw, clock) => {
     // Nothing cached: it cannot know.
     assert.equal(cached.knownUnsubscribed(["u1", "u2"], "u1"), false);
     assert.deepEqual(await cached.subscriptionsOf(["u2"]), []);
@@ -73,10 +77,6 @@ it("knows from memory alone when nobody but the sender is subscribed, and only t
     // A cached "none" expires with the TTL.
     assert.deepEqual(await cached.subscriptionsOf(["u3"]), []);
     assert.equal(cached.knownUnsubscribed(["u3"], "u1"), true);
-    clock += 10_000;
+    clock.now += 10_000;
     assert.equal(cached.knownUnsubscribed(["u3"], "u1"), false);
-  } finally {
-    await cached.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
