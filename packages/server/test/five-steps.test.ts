@@ -44,6 +44,34 @@ describe("the five-step flow on the wire", () => {
     sb.close();
   });
 
+  it("keeps a burst's order while the conversation's members are looked up, and after", async () => {
+    const a = await register(courier.url);
+    const b = await register(courier.url);
+    const sa = await RawSocket.authed(courier.url, a.token);
+    const sb = await RawSocket.authed(courier.url, b.token);
+    const burst = (from: number) =>
+      Array.from({ length: 20 }, (_, i) => ({
+        t: "send",
+        cid: `o${from + i}`,
+        to: b.user.id,
+        content: { type: "text", text: `n${from + i}` },
+      }));
+    type Msg = Extract<ServerFrame, { t: "msg" }>;
+    // First contact: the first frame starts the lookup, the other nineteen wait behind it.
+    sa.sendJson(burst(0));
+    await sb.waitFor((f): f is Msg => f.t === "msg" && f.cid === "o19");
+    // The lookup has settled: these take the members from the cache without awaiting.
+    sa.sendJson(burst(20));
+    await sb.waitFor((f): f is Msg => f.t === "msg" && f.cid === "o39");
+    const got = sb.frames.filter((f): f is Msg => f.t === "msg");
+    assert.deepEqual(
+      got.map((m) => [m.cid, m.seq]),
+      Array.from({ length: 40 }, (_, i) => [`o${i}`, i + 1]),
+    );
+    sa.close();
+    sb.close();
+  });
+
   it("a resend with the same client id returns the same server id and delivers once", async () => {
     const a = await register(courier.url);
     const b = await register(courier.url);
