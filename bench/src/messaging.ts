@@ -13,6 +13,7 @@ import {
   runQueueWait,
   sampleProc,
   sampleProcs,
+  type ThreadTimes,
   threadCores,
   threadTimes,
 } from "./proc.ts";
@@ -174,6 +175,11 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
     const results = await pool.results(30_000);
     const after = pid ? sampleProc(pid) : undefined;
 
+    /** One of the thread times over the window, in cores per thread name. */
+    const perThread = (times: keyof ThreadTimes) =>
+      threadsFrom && threadsTo
+        ? threadCores(threadsFrom[times], threadsTo[times], args.duration)
+        : {};
     const stored = await checkStored(server.url, shares, results);
     const result = summarizeRun(args, mode, procs, results, stored, {
       pid,
@@ -187,16 +193,9 @@ export async function runMessaging(args: BenchArgs): Promise<MessagingResult> {
       genWait,
       genRss: genTo.rss,
       machineBusy,
-      threads:
-        threadsFrom && threadsTo ? threadCores(threadsFrom.cpu, threadsTo.cpu, args.duration) : {},
-      threadSystem:
-        threadsFrom && threadsTo
-          ? threadCores(threadsFrom.system, threadsTo.system, args.duration)
-          : {},
-      threadWaits:
-        threadsFrom && threadsTo
-          ? threadCores(threadsFrom.waited, threadsTo.waited, args.duration)
-          : {},
+      threads: perThread("cpu"),
+      threadSystem: perThread("system"),
+      threadWaits: perThread("waited"),
       pauses: pausesFrom && pausesTo ? pausesBetween(pausesFrom, pausesTo) : null,
     });
     print(report, result);

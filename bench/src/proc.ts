@@ -25,16 +25,20 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** Reads /proc/<pid>/stat (utime + stime) and /proc/<pid>/status (VmRSS). */
-export function sampleProc(pid: number): ProcSample {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+/** CPU seconds (user + system) and the system part of them, from a process's or thread's `stat`. */
+function cpuTimes(stat: string): { cpu: number; system: number } {
   // The command name (field 2) may contain spaces: fields are counted after its closing paren.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
+  const system = Number(fields[12]) / clockTicks();
+  return { cpu: Number(fields[11]) / clockTicks() + system, system };
+}
+
+/** Reads /proc/<pid>/stat (utime + stime) and /proc/<pid>/status (VmRSS). */
+export function sampleProc(pid: number): ProcSample {
+  const { cpu, system } = cpuTimes(readFileSync(`/proc/${pid}/stat`, "utf8"));
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { rss: rssKb * 1024, cpu: (utime + stime) / clockTicks(), system: stime / clockTicks() };
+  return { rss: rssKb * 1024, cpu, system };
 }
 
 /** Sums /proc samples of several processes (the generator's workers). */
@@ -89,9 +93,7 @@ export function threadTimes(pid: number): ThreadTimes {
     try {
       const stat = readFileSync(`${dir}/stat`, "utf8");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const system = Number(fields[12]) / clockTicks();
-      const cpu = Number(fields[11]) / clockTicks() + system;
+      const { cpu, system } = cpuTimes(stat);
       times.cpu[name] = (times.cpu[name] ?? 0) + cpu;
       times.system[name] = (times.system[name] ?? 0) + system;
       const waited = runQueueSeconds(readFileSync(`${dir}/schedstat`, "utf8"));

@@ -42,8 +42,9 @@ interface Intake {
 }
 
 /**
- * Decides who gets woken up. `onStored` runs on the message path, so it only appends to a bounded
- * queue; workers then find, for every member but the sender, the subscribed devices with no live
+ * Decides who gets woken up. `onStored` runs on the message path, so it only asks the
+ * subscription cache whether anyone could be woken at all (memory, O(members)) and, if so,
+ * appends to a bounded queue; workers then find, for every member but the sender, the subscribed devices with no live
  * connection whose owner has not muted the conversation, and fold their messages into one
  * notification per (device, conversation) per coalescing window. When a window closes the device
  * is checked once more (it may have connected meanwhile: sync brings it the messages) and the
