@@ -158,7 +158,7 @@ class RawPeer implements Peer {
       switch (f.t) {
         case "msg": {
           if (f.seq > (this.#have.get(f.conv) ?? 0)) this.#have.set(f.conv, f.seq);
-          this.#hooks.received(f.cid, f.conv, f.content.type === "text" ? f.content.text : "");
+          this.#hooks.received(f.conv, f.seq, f.content.type === "text" ? f.content.text : "");
           if (isDirectConversation(f.conv) || this.#ackGroupsLater === undefined) {
             this.#ackNow(f.conv, f.seq);
             break;

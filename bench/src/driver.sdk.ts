@@ -48,9 +48,11 @@ export function sdkDriver(
           hooks.delivered(t);
         } else if (m.status === "failed") hooks.error(m.error ?? "failed");
       });
-      client.on("message", (m) =>
-        hooks.received(m.cid, m.conv, m.content.type === "text" ? m.content.text : ""),
-      );
+      client.on("message", (m) => {
+        // Messages from others come from the server, which always gives them a seq.
+        if (m.seq === undefined) hooks.error("message_without_seq");
+        else hooks.received(m.conv, m.seq, m.content.type === "text" ? m.content.text : "");
+      });
       client.on("state", (s) => {
         if (s === "online") hooks.online();
       });

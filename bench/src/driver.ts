@@ -7,10 +7,10 @@ export interface PeerHooks {
   /** One of my messages reached the recipient (two ticks): the end of the measured round trip. */
   delivered(sentAt: number): void;
   /**
-   * A message from someone else arrived (by client id, for the exactly-once check), with its
-   * conversation and its text ("" for other content).
+   * A message from someone else arrived, with its conversation, its seq there (for the
+   * exactly-once check) and its text ("" for other content).
    */
-  received(cid: string, conv: string, text: string): void;
+  received(conv: string, seq: number, text: string): void;
   /** The connection is `online` (authenticated and synced); may be called again after a reconnect. */
   online(): void;
   /** An error frame or SDK error, by code. */

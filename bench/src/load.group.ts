@@ -68,7 +68,7 @@ export class GroupLoad {
       (member) => ({
         acked: ignore,
         delivered: ignore,
-        received: (_cid, conv, text) => {
+        received: (conv, _seq, text) => {
           const at = monotonicNow();
           // Not the bench's: the group's system messages (no text).
           if (conv !== setup.conv || text === "") return;

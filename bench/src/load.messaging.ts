@@ -3,6 +3,7 @@ import type { Driver, Peer } from "./driver.ts";
 import type { FromWorker, ToWorker, WorkerResult } from "./ipc.ts";
 import { openAll } from "./opener.ts";
 import { Samples } from "./samples.ts";
+import { SeqSet } from "./seq-set.ts";
 
 type Setup = Extract<ToWorker, { type: "messaging" }>;
 type Start = Extract<ToWorker, { type: "start" }>;
@@ -13,8 +14,8 @@ interface PairState {
   sender: Peer;
   inflight: number;
   submitted: number;
-  /** Client ids the receiver has seen: a second arrival is a double. */
-  seen: Set<string>;
+  /** Seqs the receiver has seen: a second arrival is a double. */
+  seen: SeqSet;
 }
 
 /** Open loop: a pair with this many messages unanswered skips its turn instead of piling up. */
@@ -76,7 +77,7 @@ export class MessagingLoad {
         return {
           acked: () => error("receiver_acked"),
           delivered: () => error("receiver_delivered"),
-          received: (cid: string) => this.#onReceived(pairIndex, cid),
+          received: (_conv: string, seq: number) => this.#onReceived(pairIndex, seq),
           error,
         };
       },
@@ -88,7 +89,7 @@ export class MessagingLoad {
         sender: this.#peers[2 * i] as Peer,
         inflight: 0,
         submitted: 0,
-        seen: new Set(),
+        seen: new SeqSet(),
       });
     });
   }
@@ -144,14 +145,10 @@ export class MessagingLoad {
     if (this.#sending && this.#setup.rate === 0) this.#send(pair, now);
   }
 
-  #onReceived(pairIndex: number, cid: string): void {
+  #onReceived(pairIndex: number, seq: number): void {
     const pair = this.#pairs[pairIndex] as PairState;
-    if (pair.seen.has(cid)) {
-      this.#doubles++;
-      return;
-    }
-    pair.seen.add(cid);
-    this.#received++;
+    if (pair.seen.add(seq)) this.#received++;
+    else this.#doubles++;
   }
 
   #openLoop(): void {
