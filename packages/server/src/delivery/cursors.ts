@@ -3,6 +3,7 @@ import type { CursorMove, MemberCursor } from "../store/store.ts";
 import type { DeliveryContext } from "./context.ts";
 import type { GroupReceipts } from "./group-receipts.ts";
 import { isDirect } from "./membership.ts";
+import { WaitingMoves } from "./waiting-moves.ts";
 
 /**
  * Steps 4–5: device acks and reads are cursor moves. Moves are coalesced (the highest seq per
@@ -36,12 +37,12 @@ export class CursorBatcher {
   #tick: CursorMove[] = [];
   #tickScheduled = false;
   /** Moves not stored yet, stored after COURIER_CURSOR_FLUSH_MS. */
-  readonly #pending = new Waiting();
+  readonly #pending = new WaitingMoves();
   /**
    * Plain acks of direct conversations not stored yet, stored after COURIER_ACK_FLUSH_MS; found
    * by either member of their conversation, for `settle`.
    */
-  readonly #acks = new Waiting((move) => directMembers(move.conversationId) ?? []);
+  readonly #acks = new WaitingMoves((move) => directMembers(move.conversationId) ?? []);
   /** Relay mode: conversations to prune after the current batch. */
   readonly #toPrune = new Set<string>();
   #pruning = false;
@@ -250,113 +251,6 @@ export class CursorBatcher {
 
 /** Idempotency keys forgotten per store call (see CursorBatcher.#expireKeys). */
 const keysPerExpiry = 10_000;
-
-/** Moves waiting for a store write, coalesced per device and conversation, and its timer. */
-class Waiting {
-  /** In the order of each key's first move, which is the order they come due in. */
-  #moves = new Map<string, { move: CursorMove; since: number }>();
-  #timer: NodeJS.Timeout | undefined;
-  /** The users each move is found by (`takeFor`), if any. */
-  readonly #usersOf: ((move: CursorMove) => readonly string[]) | undefined;
-  /**
-   * The keys of the moves each user is found by: a sync takes its user's moves without walking
-   * everyone's (a reconnect storm of n devices would otherwise walk n × n entries).
-   */
-  readonly #byUser = new Map<string, Set<string>>();
-
-  constructor(usersOf?: (move: CursorMove) => readonly string[]) {
-    this.#usersOf = usersOf;
-  }
-
-  /** The highest seq per device and conversation wins; the key keeps its first move's time. */
-  add(move: CursorMove): void {
-    const key = `${move.deviceId}\u0000${move.conversationId}`;
-    const existing = this.#moves.get(key)?.move;
-    if (existing === undefined) {
-      const copy = { ...move };
-      this.#moves.set(key, { move: copy, since: performance.now() });
-      for (const user of this.#usersOf?.(copy) ?? []) {
-        let keys = this.#byUser.get(user);
-        if (keys === undefined) {
-          keys = new Set();
-          this.#byUser.set(user, keys);
-        }
-        keys.add(key);
-      }
-      return;
-    }
-    if (move.delivered !== undefined) {
-      existing.delivered = Math.max(existing.delivered ?? 0, move.delivered);
-    }
-    if (move.read !== undefined) existing.read = Math.max(existing.read ?? 0, move.read);
-  }
-
-  /**
-   * Calls `store` once the oldest move has waited `windowMs`, unless a call is scheduled
-   * already. All at once, or `staggered`: only the moves that have waited that long go, and the
-   * rest follow as they come due, in at most ten calls a window. A steady stream of acks then
-   * makes a steady trickle of small commits, not one large commit a window that every append
-   * behind it waits for.
-   */
-  schedule(windowMs: number, staggered: boolean, store: (moves: CursorMove[]) => void): void {
-    if (this.#timer !== undefined) return;
-    const oldest = this.#moves.values().next().value;
-    if (oldest === undefined) return;
-    const due = oldest.since + windowMs - performance.now();
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        store(staggered ? this.#takeDue(performance.now() - windowMs) : this.take());
-        this.schedule(windowMs, staggered, store);
-      },
-      Math.max(staggered ? windowMs / 10 : 0, due),
-    );
-  }
-
-  /** Everything waiting; the scheduled call is cancelled. */
-  take(): CursorMove[] {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const moves = [...this.#moves.values()].map((entry) => entry.move);
-    this.#moves = new Map();
-    this.#byUser.clear();
-    return moves;
-  }
-
-  /** The moves `userId` is found by: those no longer wait. */
-  takeFor(userId: string): CursorMove[] {
-    const keys = this.#byUser.get(userId);
-    if (keys === undefined) return [];
-    const moves: CursorMove[] = [];
-    for (const key of keys) {
-      const entry = this.#moves.get(key);
-      if (entry === undefined) continue;
-      moves.push(entry.move);
-      this.#remove(key, entry.move);
-    }
-    return moves;
-  }
-
-  /** The moves that came at or before `cutoff`: a prefix of the map. */
-  #takeDue(cutoff: number): CursorMove[] {
-    const moves: CursorMove[] = [];
-    for (const [key, entry] of this.#moves) {
-      if (entry.since > cutoff) break;
-      moves.push(entry.move);
-      this.#remove(key, entry.move);
-    }
-    return moves;
-  }
-
-  #remove(key: string, move: CursorMove): void {
-    this.#moves.delete(key);
-    for (const user of this.#usersOf?.(move) ?? []) {
-      const keys = this.#byUser.get(user);
-      keys?.delete(key);
-      if (keys?.size === 0) this.#byUser.delete(user);
-    }
-  }
-}
 
 /** Per (user, conversation): the device that moved, whose own `receipt` it does not need. */
 function moversOf(moves: CursorMove[]): Map<string, string> {
