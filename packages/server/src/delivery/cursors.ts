@@ -177,8 +177,14 @@ export class CursorBatcher {
     const read = Math.max(known?.read ?? 0, cursor.read);
     if (delivered === 0 && read === 0) return false;
     if (known && delivered === known.delivered && read === known.read) return false;
-    if (!known && this.#announced.size >= announcedCapacity) this.#announced.clear();
-    this.#announced.set(key, { delivered, read });
+    if (known) {
+      // In place: the map is old, and a new object each receipt would be promoted with it.
+      known.delivered = delivered;
+      known.read = read;
+    } else {
+      if (this.#announced.size >= announcedCapacity) this.#announced.clear();
+      this.#announced.set(key, { delivered, read });
+    }
     cursor.delivered = delivered;
     cursor.read = read;
     return true;

@@ -19,10 +19,23 @@ interface Pending {
   reject(err: Error): void;
 }
 
+/**
+ * The requests of one post that await an answer, by id; the post's ids are consecutive from
+ * `firstId`. A map per post rather than one for the worker's life: a long-lived map that takes
+ * and drops ten thousand entries a second keeps reallocating its table, and each new table
+ * outlives the minor GCs (the map holding it is old) and is promoted, to be freed only by a full
+ * GC. A post's map is young and dies young, once its last request is answered.
+ */
+interface Post {
+  firstId: number;
+  pending: Map<number, Pending>;
+}
+
 /** One incarnation of the worker and the requests posted to it that await an answer. */
 interface Incarnation {
   worker: Worker;
-  posted: Map<number, Pending>;
+  /** In the order posted, so by increasing `firstId`; a post leaves once all of it is answered. */
+  posts: Post[];
   ready: boolean;
   error?: Error;
   /** The worker's CPU time at its last answer. */
@@ -133,7 +146,7 @@ export class WorkerThread {
       for (const pending of queued.values()) pending.reject(err);
       return;
     }
-    for (const [id, pending] of queued) current.posted.set(id, pending);
+    current.posts.push({ firstId: (batch[0] as Request).id, pending: queued });
     current.worker.postMessage(batch);
   };
 
@@ -145,7 +158,7 @@ export class WorkerThread {
     const worker = new Worker(new URL("./store.sqlite.worker.ts", import.meta.url), {
       workerData: { path: this.#path },
     });
-    const incarnation: Incarnation = { worker, posted: new Map(), ready: false, cpuMicros: 0 };
+    const incarnation: Incarnation = { worker, posts: [], ready: false, cpuMicros: 0 };
     worker.on("message", (message: WorkerMessage) => this.#onMessage(incarnation, message));
     worker.on("error", (err) => {
       incarnation.error = err;
@@ -167,9 +180,8 @@ export class WorkerThread {
     this.stats.workerCpuMicros += message.cpuMicros - incarnation.cpuMicros;
     incarnation.cpuMicros = message.cpuMicros;
     for (const result of message.results) {
-      const pending = incarnation.posted.get(result.id);
+      const pending = takePending(incarnation.posts, result.id);
       if (pending === undefined) continue;
-      incarnation.posted.delete(result.id);
       if (result.ok) pending.resolve(result.value);
       else pending.reject(toError(result.error));
     }
@@ -183,8 +195,9 @@ export class WorkerThread {
   #onExit(incarnation: Incarnation): void {
     const reason = incarnation.error?.message ?? "store worker stopped";
     const err = new StoreUnavailableError(reason);
-    for (const pending of incarnation.posted.values()) pending.reject(err);
-    incarnation.posted.clear();
+    for (const post of incarnation.posts)
+      for (const pending of post.pending.values()) pending.reject(err);
+    incarnation.posts = [];
     if (incarnation !== this.#current) return;
     this.#current = undefined;
     if (this.#closing) return;
@@ -202,6 +215,24 @@ export class WorkerThread {
     }, this.#retryMs);
     this.#retryTimer.unref();
   }
+}
+
+/** Removes and returns what request `id` awaits; its post goes once all of it is answered. */
+function takePending(posts: Post[], id: number): Pending | undefined {
+  // The post holding `id` is the last one that starts at or before it.
+  let low = 0;
+  let high = posts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if ((posts[mid] as Post).firstId <= id) low = mid;
+    else high = mid - 1;
+  }
+  const post = posts[low];
+  const pending = post?.pending.get(id);
+  if (post === undefined || pending === undefined) return undefined;
+  post.pending.delete(id);
+  if (post.pending.size === 0) posts.splice(low, 1);
+  return pending;
 }
 
 function toError(error: WireError): Error {
