@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { WaitingMoves } from "../src/delivery/waiting-moves.ts";
 import type { CursorMove } from "../src/store/store.ts";
@@ -15,6 +15,17 @@ function ack(deviceId: string, conversationId: string, delivered: number): Curso
 }
 
 const membersOf = (move: CursorMove) => move.conversationId.split("+");
+
+/**
+ * Schedules staggered store calls and returns them as they come; the timer is cancelled when
+ * the test ends, passed or failed (a failed one would otherwise keep rescheduling).
+ */
+function staggeredCalls(t: TestContext, waiting: WaitingMoves, windowMs: number): CursorMove[][] {
+  const stored: CursorMove[][] = [];
+  waiting.schedule(windowMs, true, (moves) => stored.push(moves));
+  t.after(() => void waiting.take());
+  return stored;
+}
 
 describe("WaitingMoves", () => {
   it("keeps the highest seq per device and conversation, in the order the waits began", () => {
@@ -48,7 +59,7 @@ describe("WaitingMoves", () => {
     assert.deepEqual(taken, ack("d1", "c", 1));
   });
 
-  it("takes a user's moves alone, and a slot taken out of turn comes due by its new wait", async () => {
+  it("takes a user's moves alone, and a slot taken out of turn comes due by its new wait", async (t) => {
     const clock = manualClock();
     const waiting = new WaitingMoves(membersOf, { now: clock.now });
     waiting.add(ack("d3", "c+d", 1)); // t=0
@@ -61,18 +72,13 @@ describe("WaitingMoves", () => {
     // Staggered, 15 ms window, at t=25: the waits up to t=10 are due. That is d3's; d1's old
     // place is due too, but its current wait (t=20) must not go out through it.
     clock.advance(5);
-    const stored: CursorMove[][] = [];
-    waiting.schedule(15, true, (moves) => stored.push(moves));
-    try {
-      await sleep(5);
-      assert.deepEqual(stored[0], [ack("d3", "c+d", 1)]);
-      assert.deepEqual(waiting.takeFor("b"), [ack("d1", "a+b", 2)]);
-    } finally {
-      waiting.take(); // cancels the timer
-    }
+    const stored = staggeredCalls(t, waiting, 15);
+    await sleep(5);
+    assert.deepEqual(stored[0], [ack("d3", "c+d", 1)]);
+    assert.deepEqual(waiting.takeFor("b"), [ack("d1", "a+b", 2)]);
   });
 
-  it("never drops a slot that waits, however long it was idle before", async () => {
+  it("never drops a slot that waits, however long it was idle before", async (t) => {
     const clock = manualClock();
     const waiting = new WaitingMoves(membersOf, { now: clock.now, idleMs: 100 });
     waiting.add(ack("d2", "c+d", 1));
@@ -83,16 +89,11 @@ describe("WaitingMoves", () => {
     waiting.add(ack("d2", "c+d", 2)); // t=210: waits, after 210 ms idle
     clock.advance(45);
     // Staggered, 50 ms window, at t=255: d9 is due, d2 is not; the sweep after it runs.
-    const stored: CursorMove[][] = [];
-    waiting.schedule(50, true, (moves) => stored.push(moves));
-    try {
-      await sleep(10);
-      assert.deepEqual(stored[0], [ack("d9", "e+f", 1)]);
-      assert.equal(waiting.slots, 2, "d9 was used just now, d2 waits");
-      assert.deepEqual(waiting.takeFor("c"), [ack("d2", "c+d", 2)]);
-    } finally {
-      waiting.take(); // cancels the timer
-    }
+    const stored = staggeredCalls(t, waiting, 50);
+    await sleep(10);
+    assert.deepEqual(stored[0], [ack("d9", "e+f", 1)]);
+    assert.equal(waiting.slots, 2, "d9 was used just now, d2 waits");
+    assert.deepEqual(waiting.takeFor("c"), [ack("d2", "c+d", 2)]);
   });
 
   it("drops a slot that stayed idle, and keeps one that waits", async () => {
