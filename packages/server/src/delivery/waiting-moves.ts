@@ -69,7 +69,7 @@ export class WaitingMoves {
     if (slot === undefined) {
       slot = {
         key,
-        users: [...(this.#usersOf?.(move) ?? [])],
+        users: this.#usersOf?.(move) ?? [],
         move: { conversationId: move.conversationId, userId: move.userId, deviceId: move.deviceId },
         since: -1,
         usedAt: 0,
