@@ -10,6 +10,17 @@ const workerMain = fileURLToPath(new URL("./worker.ts", import.meta.url));
 export const clientsPerProcess = 10_000;
 
 /**
+ * No allocation-site pretenuring in the generator, for the reason the server has none
+ * (packages/server/src/v8-flags.ts): the connect storm and the JIT's first seconds make V8
+ * pretenure the message path's allocation sites, whose objects then die in the old generation
+ * and keep every young object they point to alive through each scavenge. With pretenuring on,
+ * the generator promoted 7 – 8 MB per scavenge at 10,000 msgs/s and its scavenges paused it
+ * for 6 – 14 ms, each pause a delay inside the round trips it times; with it off, 0.33 MB and
+ * 1.5 – 3 ms (docs/performance.md, eleventh session).
+ */
+const generatorV8Flags = ["--no-allocation-site-pretenuring"];
+
+/**
  * How many generator processes hold `clients` clients: --procs if given, otherwise one per
  * 10,000 clients, each then well under the 20,000-file limit. Not more: on two cores every
  * extra process competes with the server for the CPU and batches less of its own work (one
@@ -46,9 +57,10 @@ export class WorkerPool<M extends { type: string } = ToWorker> {
       env?: Record<string, string>;
     } = {},
   ) {
-    const execArgv = options.profileDir
-      ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(options.profileDir)}`]
-      : [];
+    const execArgv = [...generatorV8Flags];
+    if (options.profileDir) {
+      execArgv.push("--cpu-prof", `--cpu-prof-dir=${path.resolve(options.profileDir)}`);
+    }
     execArgv.push(...(options.execArgv ?? []));
     this.#online = new Array<number>(count).fill(0);
     this.#results = new Array<WorkerResult | undefined>(count).fill(undefined);

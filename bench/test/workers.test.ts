@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { generatorProcs } from "../src/workers.ts";
+import { fileURLToPath } from "node:url";
+import { generatorProcs, WorkerPool } from "../src/workers.ts";
 
 test("one generator process per 10,000 clients unless --procs is given", () => {
   const auto = { procs: 1, procsGiven: false };
@@ -13,4 +14,22 @@ test("one generator process per 10,000 clients unless --procs is given", () => {
 test("--procs wins, but never more processes than clients", () => {
   assert.equal(generatorProcs({ procs: 3, procsGiven: true }, 2_000), 3);
   assert.equal(generatorProcs({ procs: 4, procsGiven: true }, 2), 2);
+});
+
+test("generator processes run without allocation-site pretenuring, like the server", async () => {
+  const script = fileURLToPath(new URL("./support/flags-worker.ts", import.meta.url));
+  const pool = new WorkerPool(1, { script, execArgv: ["--stack-size=2000"] });
+  try {
+    const execArgv = await new Promise<string[]>((resolve) => {
+      pool.onMessage((_i, message) => {
+        const m = message as unknown as { type: string; execArgv?: string[] };
+        if (m.type === "flags") resolve(m.execArgv ?? []);
+      });
+    });
+    assert.ok(execArgv.includes("--no-allocation-site-pretenuring"), execArgv.join(" "));
+    // The caller's own flags still come through.
+    assert.ok(execArgv.includes("--stack-size=2000"), execArgv.join(" "));
+  } finally {
+    await pool.stop();
+  }
 });
