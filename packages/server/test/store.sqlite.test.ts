@@ -178,7 +178,7 @@ describe("SQLite store specifics", () => {
 
   it("moves the WAL into the database file in the background, not on the writer", async () => {
     const dataDir = await tempDir();
-    const store = await SqliteStore.open({ dataDir, checkpointIntervalMs: 50 });
+    const store = await SqliteStore.open({ dataDir, checkpoints: { intervalMs: 50 } });
     try {
       const file = join(dataDir, "courier.db");
       await sleep(200); // whatever migration left in the WAL is copied now
@@ -193,6 +193,36 @@ describe("SQLite store specifics", () => {
         (await stat(file)).size > before,
         "the database file grew without a checkpoint on the writer",
       );
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("has the writer rewind the WAL once the checkpointer caught up, long before its autocheckpoint", async () => {
+    const dataDir = await tempDir();
+    const store = await SqliteStore.open({
+      dataDir,
+      checkpoints: { intervalMs: 10, rewindFrames: 200 },
+    });
+    try {
+      const wal = join(dataDir, "courier.db-wal");
+      const { alice, conv } = await pair(store);
+      // 20 lanes of 400 appends each, one after the other in each lane: the writer never goes
+      // idle, so the checkpointer never catches up with a WAL that nothing writes to (which
+      // would let the next transaction rewind it without the writer's help). About 10,000 WAL
+      // frames in all, far below the writer's autocheckpoint (40,000): without the rewinds the
+      // WAL file would hold every one of them.
+      await Promise.all(
+        range(1, 20).map(async (lane) => {
+          for (let i = 1; i <= 400; i++)
+            await send(store, conv, alice, `l${lane}-${i}`, "x".repeat(500));
+        }),
+      );
+      const frames = Math.round((await stat(wal)).size / 4120);
+      // Measured: ~1,200 frames with the rewinds, ~10,000 without.
+      assert.ok(frames < 3_000, `the WAL file grew to ${frames} frames`);
+      assert.equal((await store.messagesAfter(conv, 0, 10_000)).length, 8000);
     } finally {
       await store.close();
       await rm(dataDir, { recursive: true, force: true });

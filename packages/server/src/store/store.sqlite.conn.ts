@@ -36,9 +36,14 @@ export class Conn {
     //   back to the database file once per several commits, not once per commit;
     // together: 13.5 KB -> 6.3 KB written per message and 37 -> 22 us of CPU per message.
     // 4 KB pages stay: 1-2 KB pages wrote ~20% less but cost more CPU (deeper trees).
+    // The checkpoints themselves now run on the checkpointer's thread, which has this writer
+    // rewind the WAL at 12,000 frames (store.sqlite.checkpointer.ts); the autocheckpoint is a
+    // backstop should that thread fall behind. journal_size_limit: a WAL that grew past 64 MB
+    // is cut back at its next rewind; 12,000 frames (~49 MB) stay under it, so the file is
+    // reused, not regrown.
     if (!options.readOnly) {
       this.db.exec("PRAGMA cache_size = -16384");
-      this.db.exec("PRAGMA wal_autocheckpoint = 10000");
+      this.db.exec("PRAGMA wal_autocheckpoint = 40000");
       this.db.exec("PRAGMA journal_size_limit = 67108864");
     }
     // Reads of the database file through the page cache of the OS, without a copy per page.

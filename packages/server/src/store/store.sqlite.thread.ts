@@ -63,6 +63,8 @@ export interface BatchStats {
  */
 export class WorkerThread {
   readonly #path: string;
+  /** The checkpointer's WalSignal (its buffer), shared by every incarnation of the worker. */
+  readonly #walSignal: SharedArrayBuffer | undefined;
   #current: Incarnation | undefined;
   #queue: Request[] = [];
   #queued = new Map<number, Pending>();
@@ -73,13 +75,17 @@ export class WorkerThread {
   #retryTimer: NodeJS.Timeout | undefined;
   readonly stats: BatchStats = { batches: 0, requests: 0, maxBatch: 0, workerCpuMicros: 0 };
 
-  private constructor(path: string) {
+  private constructor(path: string, walSignal: SharedArrayBuffer | undefined) {
     this.#path = path;
+    this.#walSignal = walSignal;
   }
 
-  /** Starts the worker (which migrates the schema) and resolves once it is ready. */
-  static async start(path: string): Promise<WorkerThread> {
-    const thread = new WorkerThread(path);
+  /**
+   * Starts the worker (which migrates the schema) and resolves once it is ready. With
+   * `walSignal`, the worker rewinds the WAL when the checkpointer raises it.
+   */
+  static async start(path: string, walSignal?: SharedArrayBuffer): Promise<WorkerThread> {
+    const thread = new WorkerThread(path, walSignal);
     const first = thread.#spawn();
     await new Promise<void>((resolve, reject) => {
       const onExit = () => {
@@ -156,7 +162,7 @@ export class WorkerThread {
 
   #spawn(): Incarnation {
     const worker = new Worker(new URL("./store.sqlite.worker.ts", import.meta.url), {
-      workerData: { path: this.#path },
+      workerData: { path: this.#path, walSignal: this.#walSignal },
     });
     const incarnation: Incarnation = { worker, posts: [], ready: false, cpuMicros: 0 };
     worker.on("message", (message: WorkerMessage) => this.#onMessage(incarnation, message));

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { Checkpointer } from "./store.sqlite.checkpointer.ts";
+import { Checkpointer, type CheckpointerOptions } from "./store.sqlite.checkpointer.ts";
 import { Conn, classify } from "./store.sqlite.conn.ts";
 import type { AppendOutcome } from "./store.sqlite.messages.ts";
 import {
@@ -13,6 +13,7 @@ import {
   type WriteOps,
 } from "./store.sqlite.ops.ts";
 import { type BatchStats, WorkerThread } from "./store.sqlite.thread.ts";
+import { WalSignal } from "./store.sqlite.wal-signal.ts";
 import type {
   AppendResult,
   ConversationRow,
@@ -46,8 +47,8 @@ export interface SqliteStoreOptions {
    * behind commits; kept for comparison in the store benchmark.
    */
   reads?: "main" | "worker";
-  /** How often the background checkpointer moves the WAL into the database file, ms (1,000). */
-  checkpointIntervalMs?: number;
+  /** The background checkpointer's pace and when it has the writer rewind the WAL. */
+  checkpoints?: CheckpointerOptions;
 }
 
 /**
@@ -83,13 +84,14 @@ export class SqliteStore implements Store {
     await mkdir(options.dataDir, { recursive: true });
     const path = join(options.dataDir, "courier.db");
     // The worker creates and migrates the file, so it starts before the reader opens it.
-    const thread = await WorkerThread.start(path);
+    const walSignal = new WalSignal();
+    const thread = await WorkerThread.start(path, walSignal.buffer);
     try {
       const reader = options.reads === "worker" ? undefined : new Conn(path, { readOnly: true });
       return new SqliteStore(
         thread,
         reader,
-        Checkpointer.start(path, options.checkpointIntervalMs),
+        Checkpointer.start(path, walSignal, options.checkpoints),
       );
     } catch (err) {
       await thread.close();

@@ -18,6 +18,7 @@ import {
   writeOps,
 } from "./store.sqlite.ops.ts";
 import { migrate } from "./store.sqlite.schema.ts";
+import { WalSignal } from "./store.sqlite.wal-signal.ts";
 
 /**
  * The store's writer thread. It owns the only writing connection, so the fsync of every commit
@@ -38,7 +39,11 @@ import { migrate } from "./store.sqlite.schema.ts";
 
 const MAX_BATCH = 8192;
 
-const { path } = workerData as { path: string };
+const { path, walSignal: walSignalBuffer } = workerData as {
+  path: string;
+  walSignal?: SharedArrayBuffer;
+};
+const walSignal = walSignalBuffer === undefined ? undefined : new WalSignal(walSignalBuffer);
 const port = parentPort;
 if (port === null) throw new Error("store.sqlite.worker.ts must run as a worker thread");
 
@@ -126,6 +131,19 @@ function runBatch(
       failed: true,
       left: [],
     };
+  }
+}
+
+/**
+ * The checkpointer has copied the whole WAL as it was when its pass began: copy what was
+ * committed since (a few hundred frames), so that the next transaction rewinds the WAL
+ * (store.sqlite.checkpointer.ts). Between batches, after the last one's answers went out.
+ */
+function rewindWal(): void {
+  try {
+    conn.q("PRAGMA wal_checkpoint(PASSIVE)").get();
+  } catch {
+    // Busy or failed: the WAL grows on until the next signal or the autocheckpoint.
   }
 }
 
@@ -236,6 +254,7 @@ port.on("message", (first: Request[] | ControlMessage) => {
     });
     // A failed batch makes the main thread replace this worker; its exit rejects the rest.
     if (failed) break;
+    if (walSignal?.take()) rewindWal();
     drain();
   }
   // Whatever followed the control message on the port arrives as the next "message" events.
