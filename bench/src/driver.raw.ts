@@ -3,6 +3,7 @@ import { isDirectConversation, type ServerFrame } from "@courier/protocol";
 import type { BenchSession } from "./accounts.ts";
 import type { Driver, DriverTarget, Peer, PeerHooks } from "./driver.ts";
 import { LeanSocket, type LeanSocketHooks } from "./lean-socket.ts";
+import { SendTimes } from "./send-times.ts";
 
 /**
  * `--raw`: the least a client must do to take part in the delivery flow, straight on the wire
@@ -64,15 +65,20 @@ class RawPeer implements Peer {
   readonly #newCid: () => string;
   #ready = false;
   #queue: string[] = [];
-  /** Per conversation: highest seq received, to ack in the next flush. */
+  /**
+   * Per conversation: highest seq received, to ack in the next flush; 0 once acked. Entries
+   * stay (a Map's `clear()` allocates a new table every flush, see SendTimes for why that
+   * matters), and `#acksDue` counts those above 0.
+   */
   #acks = new Map<string, number>();
+  #acksDue = 0;
   /** Per group: highest seq received, to ack once the group ack delay is over. */
   #groupAcks = new Map<string, number>();
   readonly #ackGroupsLater: ((peer: RawPeer) => void) | undefined;
   /** My messages by cid until `sent` gives them a seq. */
-  #unacked = new Map<string, number>();
+  #unacked = new SendTimes<string>();
   /** My stored messages by conversation and seq, until a receipt covers them. */
-  #undelivered = new Map<string, Map<number, number>>();
+  #undelivered = new Map<string, SendTimes<number>>();
   /** The peer's delivered cursor per conversation. */
   #peerDelivered = new Map<string, number>();
   /** Per conversation: highest seq received, where a pull starts. */
@@ -105,7 +111,7 @@ class RawPeer implements Peer {
 
   send(conv: string, text: string, sentAt: number): void {
     const cid = this.#newCid();
-    this.#unacked.set(cid, sentAt);
+    this.#unacked.push(cid, sentAt);
     this.#push(JSON.stringify({ t: "send", cid, conv, content: { type: "text", text } }));
   }
 
@@ -114,8 +120,14 @@ class RawPeer implements Peer {
   }
 
   flush(): void {
-    for (const [conv, seq] of this.#acks) this.#queue.push(JSON.stringify({ t: "ack", conv, seq }));
-    this.#acks.clear();
+    if (this.#acksDue > 0) {
+      for (const [conv, seq] of this.#acks) {
+        if (seq === 0) continue;
+        this.#queue.push(JSON.stringify({ t: "ack", conv, seq }));
+        this.#acks.set(conv, 0);
+      }
+      this.#acksDue = 0;
+    }
     const q = this.#queue;
     if (q.length === 0 || !this.#ready) return;
     this.#queue = [];
@@ -129,12 +141,15 @@ class RawPeer implements Peer {
   }
 
   #ackNow(conv: string, seq: number): void {
-    if (this.#queue.length === 0 && this.#acks.size === 0) this.#markDirty(this);
-    if ((this.#acks.get(conv) ?? 0) < seq) this.#acks.set(conv, seq);
+    const due = this.#acks.get(conv) ?? 0;
+    if (seq <= due) return;
+    if (this.#queue.length === 0 && this.#acksDue === 0) this.#markDirty(this);
+    if (due === 0) this.#acksDue++;
+    this.#acks.set(conv, seq);
   }
 
   #push(frame: string): void {
-    if (this.#queue.length === 0 && this.#acks.size === 0) this.#markDirty(this);
+    if (this.#queue.length === 0 && this.#acksDue === 0) this.#markDirty(this);
     this.#queue.push(frame);
   }
 
@@ -179,9 +194,8 @@ class RawPeer implements Peer {
           break;
         }
         case "sent": {
-          const sentAt = this.#unacked.get(f.cid);
+          const sentAt = this.#unacked.take(f.cid);
           if (sentAt === undefined) break; // a resend's second `sent`: already counted
-          this.#unacked.delete(f.cid);
           this.#hooks.acked(sentAt);
           if (f.seq <= (this.#peerDelivered.get(f.conv) ?? 0)) {
             this.#hooks.delivered(sentAt);
@@ -189,23 +203,22 @@ class RawPeer implements Peer {
           }
           let own = this.#undelivered.get(f.conv);
           if (own === undefined) {
-            own = new Map();
+            own = new SendTimes();
             this.#undelivered.set(f.conv, own);
           }
-          own.set(f.seq, sentAt);
+          // `sent` frames come in the order of the appends, so by increasing seq.
+          own.push(f.seq, sentAt);
           break;
         }
         case "receipt": {
           if (f.user === this.#me) break;
           if (f.delivered <= (this.#peerDelivered.get(f.conv) ?? 0)) break;
           this.#peerDelivered.set(f.conv, f.delivered);
-          const own = this.#undelivered.get(f.conv);
-          if (own === undefined) break;
-          for (const [seq, sentAt] of own) {
-            if (seq > f.delivered) continue;
-            own.delete(seq);
-            this.#hooks.delivered(sentAt);
-          }
+          const delivered = f.delivered;
+          this.#undelivered.get(f.conv)?.shiftWhile(
+            (seq) => seq <= delivered,
+            (sentAt) => this.#hooks.delivered(sentAt),
+          );
           break;
         }
         case "synced":
