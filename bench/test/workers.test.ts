@@ -19,8 +19,11 @@ test("--procs wins, but never more processes than clients", () => {
 test("generator processes run without allocation-site pretenuring, like the server", async () => {
   const script = fileURLToPath(new URL("./support/flags-worker.ts", import.meta.url));
   const pool = new WorkerPool(1, { script, execArgv: ["--stack-size=2000"] });
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const execArgv = await new Promise<string[]>((resolve) => {
+    const execArgv = await new Promise<string[]>((resolve, reject) => {
+      // A worker that never reports fails the test, and the pool still stops below.
+      timer = setTimeout(() => reject(new Error("the worker did not report its flags")), 15_000);
       pool.onMessage((_i, message) => {
         const m = message as unknown as { type: string; execArgv?: string[] };
         if (m.type === "flags") resolve(m.execArgv ?? []);
@@ -30,6 +33,7 @@ test("generator processes run without allocation-site pretenuring, like the serv
     // The caller's own flags still come through.
     assert.ok(execArgv.includes("--stack-size=2000"), execArgv.join(" "));
   } finally {
+    clearTimeout(timer);
     await pool.stop();
   }
 });
