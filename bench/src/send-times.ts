@@ -16,12 +16,6 @@ export class SendTimes<K extends string | number> {
   #head = 0;
   /** Slots in use from `#head`, taken ones included until the head passes them. */
   #used = 0;
-  /** Keys present. */
-  #size = 0;
-
-  get size(): number {
-    return this.#size;
-  }
 
   /** Queues `key` (not present yet) with its send time, behind every key queued before. */
   push(key: K, time: number): void {
@@ -30,7 +24,6 @@ export class SendTimes<K extends string | number> {
     this.#keys[at] = key;
     this.#times[at] = time;
     this.#used++;
-    this.#size++;
   }
 
   /** Removes `key` and returns its send time, or undefined if it is not queued. */
@@ -40,7 +33,6 @@ export class SendTimes<K extends string | number> {
       const at = (this.#head + i) & mask;
       if (this.#keys[at] !== key) continue;
       this.#keys[at] = undefined;
-      this.#size--;
       this.#trim();
       return this.#times[at] as number;
     }
@@ -58,7 +50,6 @@ export class SendTimes<K extends string | number> {
       this.#head = (at + 1) & mask;
       this.#used--;
       if (key === undefined) continue;
-      this.#size--;
       each(this.#times[at] as number);
     }
   }

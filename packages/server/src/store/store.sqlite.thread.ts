@@ -64,7 +64,7 @@ export interface BatchStats {
 export class WorkerThread {
   readonly #path: string;
   /** The checkpointer's WalSignal (its buffer), shared by every incarnation of the worker. */
-  readonly #walSignal: SharedArrayBuffer | undefined;
+  readonly #walSignal: SharedArrayBuffer;
   #current: Incarnation | undefined;
   #queue: Request[] = [];
   #queued = new Map<number, Pending>();
@@ -75,16 +75,16 @@ export class WorkerThread {
   #retryTimer: NodeJS.Timeout | undefined;
   readonly stats: BatchStats = { batches: 0, requests: 0, maxBatch: 0, workerCpuMicros: 0 };
 
-  private constructor(path: string, walSignal: SharedArrayBuffer | undefined) {
+  private constructor(path: string, walSignal: SharedArrayBuffer) {
     this.#path = path;
     this.#walSignal = walSignal;
   }
 
   /**
-   * Starts the worker (which migrates the schema) and resolves once it is ready. With
-   * `walSignal`, the worker rewinds the WAL when the checkpointer raises it.
+   * Starts the worker (which migrates the schema) and resolves once it is ready. The worker
+   * rewinds the WAL when the checkpointer raises `walSignal`.
    */
-  static async start(path: string, walSignal?: SharedArrayBuffer): Promise<WorkerThread> {
+  static async start(path: string, walSignal: SharedArrayBuffer): Promise<WorkerThread> {
     const thread = new WorkerThread(path, walSignal);
     const first = thread.#spawn();
     await new Promise<void>((resolve, reject) => {

@@ -41,9 +41,9 @@ const MAX_BATCH = 8192;
 
 const { path, walSignal: walSignalBuffer } = workerData as {
   path: string;
-  walSignal?: SharedArrayBuffer;
+  walSignal: SharedArrayBuffer;
 };
-const walSignal = walSignalBuffer === undefined ? undefined : new WalSignal(walSignalBuffer);
+const walSignal = new WalSignal(walSignalBuffer);
 const port = parentPort;
 if (port === null) throw new Error("store.sqlite.worker.ts must run as a worker thread");
 
@@ -254,7 +254,7 @@ port.on("message", (first: Request[] | ControlMessage) => {
     });
     // A failed batch makes the main thread replace this worker; its exit rejects the rest.
     if (failed) break;
-    if (walSignal?.take()) rewindWal();
+    if (walSignal.take()) rewindWal();
     drain();
   }
   // Whatever followed the control message on the port arrives as the next "message" events.
