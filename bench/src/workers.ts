@@ -15,8 +15,8 @@ export const clientsPerProcess = 10_000;
  * pretenure the message path's allocation sites, whose objects then die in the old generation
  * and keep every young object they point to alive through each scavenge. With pretenuring on,
  * the generator promoted 7 – 8 MB per scavenge at 10,000 msgs/s and its scavenges paused it
- * for 6 – 14 ms, each pause a delay inside the round trips it times; with it off, 0.33 MB and
- * 1.5 – 3 ms (docs/performance.md, eleventh session).
+ * for 4 – 14 ms (6.4 on average), each pause a delay inside the round trips it times; with it
+ * off, 0.33 MB and 0.8 – 2.9 ms after start-up (docs/performance.md, eleventh session).
  */
 const generatorV8Flags = ["--no-allocation-site-pretenuring"];
 
